@@ -1,0 +1,253 @@
+#include "common/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <variant>
+#include <vector>
+
+#include "common/error.h"
+
+namespace clickflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One entry per configurable key: the table drives YAML parsing, env overrides, validation
+// and ToYaml, so a new key is added in exactly one place.
+struct Field {
+  std::string section;  // empty for top-level keys
+  std::string key;
+  std::variant<std::string*, int*, bool*, fs::path*> target;
+  long min = std::numeric_limits<int>::min();
+  long max = std::numeric_limits<int>::max();
+
+  std::string Name() const { return section.empty() ? key : section + "." + key; }
+  std::string EnvName() const {
+    std::string name = "CLICKFLOW_" + (section.empty() ? key : section + "_" + key);
+    std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+    return name;
+  }
+};
+
+constexpr long kMaxPort = 65535;
+
+std::vector<Field> Fields(Config& c) {
+  return {
+      {"", "data_dir", &c.data_dir},
+      {"", "resources_dir", &c.resources_dir},
+      {"kafka", "bootstrap_servers", &c.kafka.bootstrap_servers},
+      {"kafka", "topic_partitions", &c.kafka.topic_partitions, 1, 1000},
+      {"kafka", "retention_hours", &c.kafka.retention_hours, 1, 24 * 365 * 10},
+      {"clickhouse", "url", &c.clickhouse.url},
+      {"clickhouse", "database", &c.clickhouse.database},
+      {"clickhouse", "user", &c.clickhouse.user},
+      {"clickhouse", "password", &c.clickhouse.password},
+      {"clickhouse", "readonly_user", &c.clickhouse.readonly_user},
+      {"clickhouse", "readonly_password", &c.clickhouse.readonly_password},
+      {"pipeline", "batch_size", &c.pipeline.batch_size, 1, 10'000'000},
+      {"pipeline", "flush_interval_ms", &c.pipeline.flush_interval_ms, 1, 3'600'000},
+      {"pipeline", "staging_keep_days", &c.pipeline.staging_keep_days, 0, 100'000},
+      {"pipeline", "staging_ttl_days", &c.pipeline.staging_ttl_days, 1, 100'000},
+      {"pipeline", "fact_ttl_days", &c.pipeline.fact_ttl_days, 1, 100'000},
+      {"stack", "host", &c.stack.host},
+      {"stack", "postgres_port", &c.stack.postgres_port, 1, kMaxPort},
+      {"stack", "postgres_user", &c.stack.postgres_user},
+      {"stack", "postgres_password", &c.stack.postgres_password},
+      {"stack", "kafka_controller_port", &c.stack.kafka_controller_port, 1, kMaxPort},
+      {"stack", "kafka_heap_mb", &c.stack.kafka_heap_mb, 128, 65536},
+      {"stack", "clickhouse_tcp_port", &c.stack.clickhouse_tcp_port, 1, kMaxPort},
+      {"stack", "airflow_port", &c.stack.airflow_port, 1, kMaxPort},
+      {"stack", "superset_port", &c.stack.superset_port, 1, kMaxPort},
+      {"stack", "metrics_port", &c.stack.metrics_port, 1, kMaxPort},
+      {"stack", "streaming", &c.stack.streaming},
+      {"stack", "deps_dir", &c.stack.deps_dir},
+  };
+}
+
+[[noreturn]] void Fail(const std::string& source, const std::string& key, const std::string& what) {
+  throw Error(source + ": " + key + ": " + what);
+}
+
+// Sets a field from its textual form (YAML scalar or environment value).
+void Assign(const Field& field, const std::string& text, const std::string& source,
+            const fs::path& base_dir) {
+  if (auto* s = std::get_if<std::string*>(&field.target)) {
+    **s = text;
+  } else if (auto* p = std::get_if<fs::path*>(&field.target)) {
+    fs::path value = text;
+    **p = value.is_relative() && !text.empty() ? base_dir / value : value;
+  } else if (auto* b = std::get_if<bool*>(&field.target)) {
+    if (text == "true" || text == "yes" || text == "on" || text == "1") {
+      **b = true;
+    } else if (text == "false" || text == "no" || text == "off" || text == "0") {
+      **b = false;
+    } else {
+      Fail(source, field.Name(), "expected true or false, got '" + text + "'");
+    }
+  } else {
+    long value = 0;
+    size_t used = 0;
+    try {
+      value = std::stol(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size()) {
+      Fail(source, field.Name(), "expected an integer, got '" + text + "'");
+    }
+    if (value < field.min || value > field.max) {
+      Fail(source, field.Name(),
+           "value " + text + " is out of range [" + std::to_string(field.min) + ", " +
+               std::to_string(field.max) + "]");
+    }
+    *std::get<int*>(field.target) = static_cast<int>(value);
+  }
+}
+
+const Field* Find(const std::vector<Field>& fields, const std::string& section,
+                  const std::string& key) {
+  for (const auto& f : fields) {
+    if (f.section == section && f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+bool IsSection(const std::vector<Field>& fields, const std::string& name) {
+  return std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.section == name; });
+}
+
+void AssignNode(const Field& field, const YAML::Node& node, const std::string& source,
+                const fs::path& base_dir) {
+  if (!node.IsScalar()) Fail(source, field.Name(), "expected a single value, not a list or map");
+  Assign(field, node.Scalar(), source, base_dir);
+}
+
+void ApplyYaml(const YAML::Node& root, std::vector<Field>& fields, const std::string& source,
+               const fs::path& base_dir) {
+  if (!root || root.IsNull()) return;
+  if (!root.IsMap()) throw Error(source + ": the top level must be a map of sections");
+  for (const auto& entry : root) {
+    const std::string name = entry.first.as<std::string>();
+    if (const Field* top = Find(fields, "", name)) {
+      AssignNode(*top, entry.second, source, base_dir);
+      continue;
+    }
+    if (!IsSection(fields, name)) Fail(source, name, "unknown key");
+    if (entry.second.IsNull()) continue;
+    if (!entry.second.IsMap()) Fail(source, name, "expected a map of keys");
+    for (const auto& item : entry.second) {
+      const std::string key = item.first.as<std::string>();
+      const Field* field = Find(fields, name, key);
+      if (!field) Fail(source, name + "." + key, "unknown key");
+      AssignNode(*field, item.second, source, base_dir);
+    }
+  }
+}
+
+void ApplyEnvironment(std::vector<Field>& fields) {
+  const fs::path cwd = fs::current_path();
+  for (const auto& field : fields) {
+    const std::string env = field.EnvName();
+    if (const char* value = std::getenv(env.c_str())) {
+      Assign(field, value, "environment variable " + env, cwd);
+    }
+  }
+}
+
+void Validate(Config& c) {
+  auto check_url = [&](const std::string& key, const std::string& url) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      Fail(c.source, key, "expected an http:// or https:// URL, got '" + url + "'");
+    }
+  };
+  check_url("clickhouse.url", c.clickhouse.url);
+  if (c.kafka.bootstrap_servers.empty()) Fail(c.source, "kafka.bootstrap_servers", "must not be empty");
+  if (c.clickhouse.database.empty()) Fail(c.source, "clickhouse.database", "must not be empty");
+  for (char ch : c.clickhouse.database) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) {
+      Fail(c.source, "clickhouse.database", "only letters, digits and _ are allowed");
+    }
+  }
+  if (c.pipeline.staging_keep_days > c.pipeline.staging_ttl_days) {
+    Fail(c.source, "pipeline.staging_keep_days", "must not exceed pipeline.staging_ttl_days");
+  }
+}
+
+Config Finish(Config c) {
+  std::vector<Field> fields = Fields(c);
+  ApplyEnvironment(fields);
+  if (c.resources_dir.empty()) c.resources_dir = CLICKFLOW_SOURCE_DIR;
+  c.data_dir = fs::absolute(c.data_dir).lexically_normal();
+  c.resources_dir = fs::absolute(c.resources_dir).lexically_normal();
+  Validate(c);
+  return c;
+}
+
+}  // namespace
+
+fs::path Config::DepsDir() const {
+  return stack.deps_dir.empty() ? data_dir / "deps" : fs::path(stack.deps_dir);
+}
+
+Config ParseConfig(const std::string& yaml_text, const std::string& source_name,
+                   const fs::path& base_dir) {
+  Config c;
+  c.source = source_name;
+  std::vector<Field> fields = Fields(c);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw Error(source_name + ": not valid YAML: " + e.what());
+  }
+  ApplyYaml(root, fields, source_name, base_dir);
+  return c;
+}
+
+Config LoadConfig(const std::string& path) {
+  std::string chosen = path;
+  if (chosen.empty()) {
+    if (const char* env = std::getenv("CLICKFLOW_CONFIG")) chosen = env;
+  }
+  if (chosen.empty() && fs::exists("clickflow.yaml")) chosen = "clickflow.yaml";
+  if (chosen.empty()) return Finish(Config{});
+
+  std::ifstream in(chosen);
+  if (!in) throw Error(chosen + ": cannot read the config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  const fs::path base = fs::absolute(chosen).parent_path();
+  return Finish(ParseConfig(text.str(), chosen, base));
+}
+
+std::string ToYaml(const Config& config) {
+  Config copy = config;
+  std::vector<Field> fields = Fields(copy);
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  std::string open_section;
+  for (const auto& f : fields) {
+    if (f.section != open_section) {
+      if (!open_section.empty()) out << YAML::EndMap;
+      if (!f.section.empty()) out << YAML::Key << f.section << YAML::Value << YAML::BeginMap;
+      open_section = f.section;
+    }
+    out << YAML::Key << f.key << YAML::Value;
+    std::visit([&](auto* p) {
+      using T = std::remove_pointer_t<decltype(p)>;
+      if constexpr (std::is_same_v<T, fs::path>) out << p->string();
+      else out << *p;
+    }, f.target);
+  }
+  if (!open_section.empty()) out << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace clickflow

@@ -1,0 +1,80 @@
+#pragma once
+// clickflow.yaml: one file, every key overridable by CLICKFLOW_<SECTION>_<KEY>.
+// Unknown keys and bad values fail with a message that names the key and the file.
+#include <filesystem>
+#include <string>
+
+namespace clickflow {
+
+struct KafkaConfig {
+  std::string bootstrap_servers = "127.0.0.1:9092";
+  int topic_partitions = 3;
+  int retention_hours = 168;
+};
+
+struct ClickHouseConfig {
+  std::string url = "http://127.0.0.1:8123";
+  std::string database = "analytics";
+  std::string user = "default";
+  std::string password = "clickhouse";
+  // The read-only account dashboards use (readonly=1, execution and row limits).
+  std::string readonly_user = "dashboards";
+  std::string readonly_password = "dashboards";
+};
+
+struct PipelineConfig {
+  int batch_size = 1000;
+  int flush_interval_ms = 1000;
+  int staging_keep_days = 7;
+  int staging_ttl_days = 90;
+  int fact_ttl_days = 365;
+};
+
+// Local stack (`clickflow stack`): the listeners not already named by kafka/clickhouse urls.
+struct StackConfig {
+  std::string host = "127.0.0.1";
+  int postgres_port = 5432;
+  std::string postgres_user = "clickflow";
+  std::string postgres_password = "clickflow";
+  int kafka_controller_port = 9093;
+  int kafka_heap_mb = 512;
+  int clickhouse_tcp_port = 9000;
+  int airflow_port = 8080;
+  int superset_port = 8088;
+  int metrics_port = 9464;
+  bool streaming = false;
+  // Where scripts/install-deps.sh put Kafka's jars and the virtualenvs; empty = <data_dir>/deps.
+  std::string deps_dir;
+};
+
+struct Config {
+  std::filesystem::path data_dir = "./var";
+  // The repository's resources (migrations, templates, DAGs); empty = the source tree built from.
+  std::filesystem::path resources_dir;
+  KafkaConfig kafka;
+  ClickHouseConfig clickhouse;
+  PipelineConfig pipeline;
+  StackConfig stack;
+
+  // Where the values came from, for messages ("defaults" when no file was read).
+  std::string source = "defaults";
+
+  std::filesystem::path DepsDir() const;
+  std::filesystem::path LogDir() const { return data_dir / "logs"; }
+  std::filesystem::path RunDir() const { return data_dir / "run"; }
+  std::filesystem::path Resource(const std::string& relative) const { return resources_dir / relative; }
+};
+
+// Loads `path` if non-empty, else $CLICKFLOW_CONFIG, else ./clickflow.yaml if it exists, else
+// the defaults; then applies CLICKFLOW_<SECTION>_<KEY> environment overrides and validates.
+// Relative paths in a file resolve against the file's folder; all paths come back absolute.
+Config LoadConfig(const std::string& path);
+
+// Parses YAML text as if read from `source_name` (used by LoadConfig and by tests).
+Config ParseConfig(const std::string& yaml_text, const std::string& source_name,
+                   const std::filesystem::path& base_dir);
+
+// Writes the config back as YAML (for rendering test and stack configs).
+std::string ToYaml(const Config& config);
+
+}  // namespace clickflow

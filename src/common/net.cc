@@ -1,0 +1,83 @@
+#include "common/net.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/error.h"
+
+namespace clickflow {
+namespace {
+
+sockaddr_in Address(const std::string& host, int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const std::string ip = host == "localhost" ? "127.0.0.1" : host;
+  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
+    throw Error("not an IPv4 address: " + host);
+  }
+  return addr;
+}
+
+}  // namespace
+
+bool PortIsFree(const std::string& host, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr = Address(host, port);
+  bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return free;
+}
+
+bool PortAccepts(const std::string& host, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr = Address(host, port);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+int PickFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw Error("socket() failed");
+  sockaddr_in addr = Address("127.0.0.1", 0);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw Error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+HostPort ParseHostPort(const std::string& text) {
+  std::string first = text.substr(0, text.find(','));
+  auto colon = first.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw Error("expected host:port, got '" + text + "'");
+  HostPort hp;
+  hp.host = first.substr(0, colon);
+  try {
+    hp.port = std::stoi(first.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw Error("expected host:port, got '" + text + "'");
+  }
+  return hp;
+}
+
+int UrlPort(const std::string& url) {
+  auto scheme_end = url.find("://");
+  std::string rest = scheme_end == std::string::npos ? url : url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find('/'));
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos) return url.rfind("https", 0) == 0 ? 443 : 80;
+  return std::stoi(rest.substr(colon + 1));
+}
+
+}  // namespace clickflow

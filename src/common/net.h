@@ -1,0 +1,27 @@
+#pragma once
+// Loopback port helpers for the stack manager and the test fixture.
+#include <chrono>
+#include <string>
+
+namespace clickflow {
+
+// True when nothing listens on host:port and we could bind it.
+bool PortIsFree(const std::string& host, int port);
+
+// True when a TCP connection to host:port succeeds.
+bool PortAccepts(const std::string& host, int port);
+
+// A port the kernel reports free right now (bind to 0, read back, close).
+int PickFreePort();
+
+// Splits "host:port" (the first entry of a comma-separated list); throws on a malformed value.
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+HostPort ParseHostPort(const std::string& text);
+
+// Port of an http(s):// URL (80/443 when absent).
+int UrlPort(const std::string& url);
+
+}  // namespace clickflow

@@ -1,0 +1,106 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "common/error.h"
+
+namespace clickflow {
+namespace {
+
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    ParseConfig(yaml, "test.yaml", "/base");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, DefaultsMatchTheLocalPlatform) {
+  Config c = ParseConfig("", "test.yaml", "/base");
+  EXPECT_EQ(c.kafka.bootstrap_servers, "127.0.0.1:9092");
+  EXPECT_EQ(c.kafka.topic_partitions, 3);
+  EXPECT_EQ(c.kafka.retention_hours, 168);
+  EXPECT_EQ(c.clickhouse.url, "http://127.0.0.1:8123");
+  EXPECT_EQ(c.clickhouse.password, "clickhouse");
+  EXPECT_EQ(c.pipeline.batch_size, 1000);
+  EXPECT_EQ(c.pipeline.fact_ttl_days, 365);
+}
+
+TEST(ConfigTest, ReadsValuesAndResolvesPathsAgainstTheFile) {
+  Config c = ParseConfig("data_dir: data\nkafka: {topic_partitions: 6}\nstack: {streaming: true}\n",
+                         "test.yaml", "/base");
+  EXPECT_EQ(c.data_dir, "/base/data");
+  EXPECT_EQ(c.kafka.topic_partitions, 6);
+  EXPECT_TRUE(c.stack.streaming);
+}
+
+TEST(ConfigTest, UnknownKeyNamesTheKeyAndTheFile) {
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap: x}\n"), "test.yaml: kafka.bootstrap: unknown key");
+  EXPECT_EQ(ErrorOf("kafak: {}\n"), "test.yaml: kafak: unknown key");
+}
+
+TEST(ConfigTest, BadValueNamesTheKey) {
+  EXPECT_EQ(ErrorOf("pipeline: {batch_size: lots}\n"),
+            "test.yaml: pipeline.batch_size: expected an integer, got 'lots'");
+  EXPECT_EQ(ErrorOf("pipeline: {batch_size: 0}\n"),
+            "test.yaml: pipeline.batch_size: value 0 is out of range [1, 10000000]");
+  EXPECT_EQ(ErrorOf("stack: {streaming: maybe}\n"),
+            "test.yaml: stack.streaming: expected true or false, got 'maybe'");
+  EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: [a, b]}\n"),
+            "test.yaml: kafka.bootstrap_servers: expected a single value, not a list or map");
+}
+
+TEST(ConfigTest, InvalidYamlIsReported) {
+  EXPECT_NE(ErrorOf("kafka: {a: [\n").find("test.yaml: not valid YAML"), std::string::npos);
+}
+
+TEST(ConfigTest, EnvironmentOverridesTheFile) {
+  const std::string path = ::testing::TempDir() + "/env_override.yaml";
+  std::ofstream(path) << "clickhouse: {url: http://file:8123}\n";
+  ::setenv("CLICKFLOW_CLICKHOUSE_URL", "http://env:9999", 1);
+  Config c = LoadConfig(path);
+  ::unsetenv("CLICKFLOW_CLICKHOUSE_URL");
+  EXPECT_EQ(c.clickhouse.url, "http://env:9999");
+  EXPECT_EQ(c.source, path);
+}
+
+TEST(ConfigTest, BadEnvironmentValueNamesTheVariable) {
+  ::setenv("CLICKFLOW_KAFKA_TOPIC_PARTITIONS", "three", 1);
+  std::string message;
+  try {
+    LoadConfig("");
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  ::unsetenv("CLICKFLOW_KAFKA_TOPIC_PARTITIONS");
+  EXPECT_EQ(message,
+            "environment variable CLICKFLOW_KAFKA_TOPIC_PARTITIONS: kafka.topic_partitions: "
+            "expected an integer, got 'three'");
+}
+
+TEST(ConfigTest, SemanticChecksNameTheKey) {
+  const std::string path = ::testing::TempDir() + "/semantic.yaml";
+  std::ofstream(path) << "clickhouse: {url: ftp://x}\n";
+  try {
+    LoadConfig(path);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              path + ": clickhouse.url: expected an http:// or https:// URL, got 'ftp://x'");
+  }
+}
+
+TEST(ConfigTest, YamlRoundTrip) {
+  Config c = ParseConfig("kafka: {topic_partitions: 5}\nstack: {postgres_port: 6543}\n", "a.yaml", "/b");
+  Config back = ParseConfig(ToYaml(c), "b.yaml", "/b");
+  EXPECT_EQ(back.kafka.topic_partitions, 5);
+  EXPECT_EQ(back.stack.postgres_port, 6543);
+  EXPECT_EQ(back.clickhouse.url, c.clickhouse.url);
+}
+
+}  // namespace
+}  // namespace clickflow
