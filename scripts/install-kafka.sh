@@ -48,6 +48,8 @@ if command -v flock >/dev/null; then
     echo "install-kafka: up to date in $dest"
     exit 0
   fi
+  # Leftovers of an install that was killed (we hold the lock: none is live).
+  rm -rf "$dest".tmp.* "$dest".old.*
 fi
 
 tmp="$(mktemp -d "$dest.tmp.XXXXXX")"
@@ -58,10 +60,19 @@ cleanup() {
   return 0
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 start=$SECONDS
-mvn -q -B -f "$pom" dependency:copy-dependencies \
-  -DincludeScope=runtime -DoutputDirectory="$tmp" >&2
+mkdir "$tmp/.mvn-log"
+mvn_log="$tmp/.mvn-log/mvn.log"
+if ! mvn -B -f "$pom" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp" >"$mvn_log" 2>&1; then
+  tail -n 40 "$mvn_log" >&2
+  echo "install-kafka: maven failed (kafka/pom.xml)" >&2
+  exit 1
+fi
+rm -rf "$tmp/.mvn-log"
 shopt -s nullglob
 jars=("$tmp"/*.jar)
 (( ${#jars[@]} > 0 )) || { echo "install-kafka: maven copied no jars" >&2; exit 1; }

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", global.verbose, "debug logging");
   app.parse_complete_callback([&global] { clickflow::InitLogging(global.verbose); });
 
+  cli::RegisterTopics(app, global);
+  cli::RegisterStack(app, global);
   cli::RegisterConfig(app, global);
 
   try {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything clickflow needs on Debian 12: the toolchain and C++ libraries (Debian
+# -dev packages), the servers (ClickHouse, PostgreSQL, Java for Kafka), Kafka's jars from Maven
+# Central. Idempotent: when everything is there it is a fast no-op.
+#
+#   scripts/install-deps.sh            # everything
+#   CLICKFLOW_STACK_DEPS_DIR=/opt/x scripts/install-deps.sh
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps_dir="${CLICKFLOW_STACK_DEPS_DIR:-$repo/var/deps}"
+
+apt_packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git curl ca-certificates
+  # C++ libraries
+  librdkafka-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev
+  libfmt-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # servers and their clients
+  clickhouse-server clickhouse-client postgresql postgresql-client kcat default-jre-headless maven
+  # tests and tools
+  python3 python3-venv chromium procps psmisc
+)
+
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: apt packages: ${missing[*]}"
+  sudo_cmd=()
+  [[ "$(id -u)" == 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's packages start their own servers where an init system runs; clickflow runs its
+# own instances in the data dir, so the system ones must not hold the ports.
+for svc in clickhouse-server postgresql; do
+  if command -v service >/dev/null && service "$svc" status >/dev/null 2>&1; then
+    service "$svc" stop >/dev/null 2>&1 || true
+  fi
+done
+
+"$repo/scripts/install-kafka.sh" "$deps_dir/kafka/libs"

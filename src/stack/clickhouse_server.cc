@@ -1,0 +1,96 @@
+#include "stack/clickhouse_server.h"
+
+#include <curl/curl.h>
+
+#include "common/error.h"
+#include "common/net.h"
+#include "common/template.h"
+
+namespace clickflow::stack {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// User names become XML element names in users.xml.
+void CheckUserName(const std::string& key, const std::string& name) {
+  bool ok = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (!ok) throw Error(key + ": '" + name + "' must be letters, digits and _ (not starting with a digit)");
+}
+
+}  // namespace
+
+// ClickHouse runs as its own system user when we are root, like Debian's service does.
+ClickHouseServer::ClickHouseServer(const Config& config)
+    : Component(config), user_(ServiceUser("clickhouse")) {}
+
+std::vector<int> ClickHouseServer::Ports() const {
+  return {UrlPort(config_.clickhouse.url), config_.stack.clickhouse_tcp_port};
+}
+
+void ClickHouseServer::CheckInstalled() const {
+  if (FindExecutable("clickhouse-server").empty()) {
+    throw Error("clickhouse-server not found on PATH: run scripts/install-deps.sh");
+  }
+  CheckUserName("clickhouse.user", config_.clickhouse.user);
+  CheckUserName("clickhouse.readonly_user", config_.clickhouse.readonly_user);
+  if (config_.clickhouse.user == config_.clickhouse.readonly_user) {
+    throw Error("clickhouse.readonly_user must differ from clickhouse.user");
+  }
+}
+
+void ClickHouseServer::Prepare() {
+  const fs::path data = WorkDir() / "data";
+  PrepareOwnedDir(WorkDir(), user_);
+  PrepareOwnedDir(data, user_);
+  PrepareOwnedDir(config_.LogDir() / "clickhouse", user_);
+  const std::map<std::string, std::string> values = {
+      {"LOG_DIR", (config_.LogDir() / "clickhouse").string()},
+      {"HOST", XmlEscape(config_.stack.host)},
+      {"HTTP_PORT", std::to_string(UrlPort(config_.clickhouse.url))},
+      {"TCP_PORT", std::to_string(config_.stack.clickhouse_tcp_port)},
+      {"DATA_DIR", XmlEscape(data.string())},
+      {"ADMIN_USER", config_.clickhouse.user},
+      {"ADMIN_PASSWORD_SHA256", Sha256Hex(config_.clickhouse.password)},
+      {"READONLY_USER", config_.clickhouse.readonly_user},
+      {"READONLY_PASSWORD_SHA256", Sha256Hex(config_.clickhouse.readonly_password)},
+  };
+  const fs::path templates = config_.Resource("clickhouse/templates");
+  RenderTemplateFile(templates / "config.xml", ConfigFile(), values, fs::perms(0640));
+  RenderTemplateFile(templates / "users.xml", WorkDir() / "users.xml", values, fs::perms(0600));
+  ChownTo(ConfigFile(), user_);
+  ChownTo(WorkDir() / "users.xml", user_);
+}
+
+SpawnOptions ClickHouseServer::Command() const {
+  SpawnOptions s;
+  s.argv = {"clickhouse-server", "--config-file=" + ConfigFile().string()};
+  s.working_dir = WorkDir();
+  s.run_as_user = user_;
+  s.log_file = LogFile();
+  return s;
+}
+
+bool ClickHouseServer::Healthy() const {
+  // /ping answers "Ok." once the server accepts queries.
+  CURL* curl = curl_easy_init();
+  if (!curl) return false;
+  const std::string url = config_.clickhouse.url + "/ping";
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(p, s * n);
+    return s * n;
+  });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  long status = 0;
+  bool ok = curl_easy_perform(curl) == CURLE_OK &&
+            curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
+  curl_easy_cleanup(curl);
+  return ok && body.rfind("Ok.", 0) == 0;
+}
+
+}  // namespace clickflow::stack

@@ -1,0 +1,208 @@
+#include "stack/stack_manager.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+#include "common/error.h"
+#include "common/net.h"
+#include "common/process.h"
+#include "stack/component.h"
+#include "stack/state.h"
+
+namespace clickflow::stack {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kUpTimeout = std::chrono::seconds(300);
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::string Tail(const fs::path& file, int lines) {
+  SpawnOptions tail;
+  tail.argv = {"tail", "-n", std::to_string(lines), file.string()};
+  return RunCommand(tail).output;
+}
+
+bool SupervisorAlive(const std::optional<StackState>& state) {
+  return state && state->supervisor_pid > 0 && IsAlive(state->supervisor_pid);
+}
+
+// A supervisor killed with -9 leaves its servers running: stop what the state file recorded.
+void StopLeftovers(const Config& config, const StackState& state) {
+  for (auto it = state.components.rbegin(); it != state.components.rend(); ++it) {
+    if (it->pid > 0 && IsAlive(it->pid)) {
+      std::cout << fmt::format("stopping leftover {} (pid {})\n", it->name, it->pid);
+      Stop(it->pid, std::chrono::seconds(30));
+    }
+  }
+  std::error_code ec;
+  fs::remove(StateFile(config.RunDir()), ec);
+}
+
+}  // namespace
+
+void CheckSecureBinding(const Config& config) {
+  const bool loopback = IsLoopback(config.stack.host) &&
+                        IsLoopback(ParseHostPort(config.kafka.bootstrap_servers).host);
+  if (loopback) return;
+  if (config.clickhouse.password == "clickhouse" || config.clickhouse.readonly_password == "dashboards" ||
+      config.stack.postgres_password == "clickflow") {
+    throw Error("refusing to listen on " + config.stack.host +
+                " with default passwords: set clickhouse.password, clickhouse.readonly_password and "
+                "stack.postgres_password in " + config.source);
+  }
+}
+
+void StackUp(const Config& config, const std::string& config_path) {
+  auto previous = ReadState(config.RunDir());
+  if (SupervisorAlive(previous)) {
+    std::cout << "stack already running (supervisor pid " << previous->supervisor_pid << ")\n";
+    StackStatus(config, false);
+    return;
+  }
+  if (previous) StopLeftovers(config, *previous);
+
+  CheckSecureBinding(config);
+  auto components = MakeComponents(config);
+  for (const auto& c : components) {
+    c->CheckInstalled();
+    for (int port : c->Ports()) {
+      if (!PortIsFree(config.stack.host, port)) {
+        throw Error(fmt::format("port {} ({}) is already in use on {}: stop what listens there or "
+                                "choose another port in {}", port, c->Name(), config.stack.host, config.source));
+      }
+    }
+  }
+  fs::create_directories(config.RunDir());
+  fs::create_directories(config.LogDir());
+
+  SpawnOptions supervisor;
+  supervisor.argv = {fs::read_symlink("/proc/self/exe").string()};
+  if (!config_path.empty()) {
+    supervisor.argv.push_back("--config");
+    supervisor.argv.push_back(fs::absolute(config_path).string());
+  }
+  supervisor.argv.push_back("stack");
+  supervisor.argv.push_back("supervise");
+  supervisor.log_file = config.LogDir() / "supervisor.log";
+  supervisor.working_dir = config.data_dir;
+  const pid_t pid = Spawn(supervisor);
+  std::cout << fmt::format("starting the stack in {} (supervisor pid {}, logs in {})\n",
+                           config.data_dir.string(), pid, config.LogDir().string());
+
+  const auto begin = Clock::now();
+  std::map<std::string, std::string> reported;
+  while (Clock::now() - begin < kUpTimeout) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto state = ReadState(config.RunDir());
+    if (state && state->supervisor_pid == pid) {
+      for (const auto& c : state->components) {
+        if (reported[c.name] != c.state && (c.state == "healthy" || c.state == "failed")) {
+          reported[c.name] = c.state;
+          double secs = std::chrono::duration<double>(Clock::now() - begin).count();
+          std::cout << fmt::format("  {:<11} {:<8} {:>6.1f} s\n", c.name, c.state, secs) << std::flush;
+        }
+      }
+      if (state->state == "running") return;
+      if (state->state == "failed") {
+        TryReap(pid);
+        throw Error("stack failed to start: " + state->error + "\nlast lines of the supervisor log:\n" +
+                    Tail(config.LogDir() / "supervisor.log", 15));
+      }
+    }
+    if (auto code = TryReap(pid)) {
+      throw Error(fmt::format("the supervisor exited with code {}; last lines of its log:\n{}", *code,
+                              Tail(config.LogDir() / "supervisor.log", 20)));
+    }
+  }
+  throw Error("the stack was not healthy after " + std::to_string(kUpTimeout.count()) + " s; see " +
+              config.LogDir().string());
+}
+
+void StackDown(const Config& config) {
+  auto state = ReadState(config.RunDir());
+  if (!state) {
+    std::cout << "stack is not running\n";
+    return;
+  }
+  if (SupervisorAlive(state)) {
+    std::cout << "stopping the stack (supervisor pid " << state->supervisor_pid << ")\n";
+    // The supervisor stops each server with its own grace period, then exits.
+    ::kill(state->supervisor_pid, SIGTERM);
+    const auto deadline = Clock::now() + std::chrono::seconds(150);
+    while (IsAlive(state->supervisor_pid) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (IsAlive(state->supervisor_pid)) Stop(state->supervisor_pid, std::chrono::seconds(1));
+  }
+  StopLeftovers(config, *state);
+  std::cout << "stack stopped\n";
+}
+
+bool StackStatus(const Config& config, bool as_json) {
+  auto state = ReadState(config.RunDir());
+  const bool supervised = SupervisorAlive(state);
+  bool all_healthy = supervised && state->state == "running";
+  nlohmann::json doc = {{"running", supervised}, {"state", supervised ? state->state : "stopped"},
+                        {"components", nlohmann::json::array()}};
+  if (!as_json) {
+    std::cout << fmt::format("stack: {} (data dir {})\n", supervised ? state->state : "stopped",
+                             config.data_dir.string());
+  }
+  if (!supervised) {
+    if (as_json) std::cout << doc.dump(2) << "\n";
+    return false;
+  }
+  if (!as_json) {
+    std::cout << fmt::format("{:<11} {:<10} {:<12} {:>8} {:>9} {:>9} {:>8}\n", "COMPONENT", "STATE",
+                             "PORTS", "PID", "RSS MB", "UPTIME", "RESTARTS");
+  }
+  for (const auto& c : state->components) {
+    const bool alive = c.pid > 0 && IsAlive(c.pid);
+    const long rss_mb = alive ? ResidentBytes(c.pid) / (1024 * 1024) : 0;
+    const long uptime = alive ? std::time(nullptr) - c.started_at : 0;
+    std::string ports;
+    for (int p : c.ports) ports += (ports.empty() ? "" : ",") + std::to_string(p);
+    all_healthy = all_healthy && c.state == "healthy" && alive;
+    doc["components"].push_back({{"name", c.name}, {"state", c.state}, {"pid", c.pid}, {"alive", alive},
+                                 {"ports", c.ports}, {"rss_bytes", alive ? ResidentBytes(c.pid) : 0},
+                                 {"uptime_s", uptime}, {"restarts", c.restarts}});
+    if (!as_json) {
+      std::cout << fmt::format("{:<11} {:<10} {:<12} {:>8} {:>9} {:>8}s {:>8}\n", c.name, c.state, ports,
+                               c.pid, rss_mb, uptime, c.restarts);
+    }
+  }
+  if (as_json) std::cout << doc.dump(2) << "\n";
+  return all_healthy;
+}
+
+void StackLogs(const Config& config, const std::string& component, int lines, bool follow) {
+  std::vector<std::string> argv = {"tail", "-n", std::to_string(lines)};
+  if (follow) argv.push_back("-F");
+  bool any = false;
+  for (const auto& entry : fs::directory_iterator(config.LogDir())) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".log") continue;
+    if (!component.empty() && entry.path().stem() != component) continue;
+    argv.push_back(entry.path().string());
+    any = true;
+  }
+  if (!any) throw Error("no log named '" + component + "' in " + config.LogDir().string());
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  ::execvp("tail", args.data());
+  throw Error("cannot run tail");
+}
+
+}  // namespace clickflow::stack

@@ -1,0 +1,25 @@
+#pragma once
+// `clickflow stack up|down|status|logs`: the user-facing side of the supervisor.
+#include <string>
+
+#include "common/config.h"
+
+namespace clickflow::stack {
+
+// Checks binaries and ports, starts the supervisor detached and waits until every component is
+// healthy (printing one line each). `config_path` is passed on to the supervisor.
+void StackUp(const Config& config, const std::string& config_path);
+
+// Stops the supervisor (which stops the servers in reverse order) and anything it left behind.
+void StackDown(const Config& config);
+
+// Prints each component's state, port, PID, memory and uptime; returns true if all healthy.
+bool StackStatus(const Config& config, bool as_json);
+
+// Prints the last `lines` of each log (one component or all); `follow` keeps reading.
+void StackLogs(const Config& config, const std::string& component, int lines, bool follow);
+
+// Refuses default passwords when any listener is not on loopback.
+void CheckSecureBinding(const Config& config);
+
+}  // namespace clickflow::stack

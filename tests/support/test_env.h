@@ -1,0 +1,34 @@
+#pragma once
+// Helpers for integration tests: the shared stack's config and running the clickflow binary.
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/process.h"
+
+namespace clickflow::testing {
+
+// The config the stack fixture wrote (ctest passes its path in CLICKFLOW_CONFIG).
+inline const Config& StackConfig() {
+  static const Config config = LoadConfig("");
+  return config;
+}
+
+// Runs `clickflow --config <fixture config> args...` and returns exit code and output.
+inline CommandResult Clickflow(const std::vector<std::string>& args) {
+  SpawnOptions s;
+  s.argv = {CLICKFLOW_BINARY, "--config", StackConfig().source};
+  s.argv.insert(s.argv.end(), args.begin(), args.end());
+  s.new_session = false;
+  return RunCommand(s);
+}
+
+inline CommandResult Run(const std::vector<std::string>& argv) {
+  SpawnOptions s;
+  s.argv = argv;
+  s.new_session = false;
+  return RunCommand(s);
+}
+
+}  // namespace clickflow::testing
