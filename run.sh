@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One command to the local platform: installs what is missing, builds clickflow, starts the
+# stack (PostgreSQL, ClickHouse, Kafka), applies the schema, creates the topics and prints how
+# to connect. A second run reuses everything and is fast. Stop with: ./build/clickflow stack down
+set -euo pipefail
+cd "$(dirname "$0")"
+repo="$(pwd)"
+
+started=$SECONDS
+step() { printf '==> %-44s' "$1"; step_started=$SECONDS; }
+done_step() { printf ' %3ss\n' "$((SECONDS - step_started))"; }
+
+step "installing dependencies"
+scripts/install-deps.sh >/tmp/clickflow-install.log 2>&1 || { echo; cat /tmp/clickflow-install.log; exit 1; }
+done_step
+step "building clickflow"
+cmake -S . -B build -G Ninja -DBUILD_TESTING=OFF >/dev/null
+cmake --build build -j "$(nproc)" >/tmp/clickflow-build.log 2>&1 || { echo; tail -40 /tmp/clickflow-build.log; exit 1; }
+done_step
+
+[[ -f clickflow.yaml ]] || cp clickflow.yaml.example clickflow.yaml
+cf() { "$repo/build/clickflow" --config "$repo/clickflow.yaml" "$@"; }
+
+echo "==> starting the stack"
+cf stack up
+step "applying the ClickHouse schema"
+cf migrate >/dev/null
+done_step
+step "creating the Kafka topics"
+cf topics create >/dev/null
+done_step
+
+cat <<INFO
+
+clickflow is up ($((SECONDS - started)) s). Data and logs: $repo/var
+  Kafka       127.0.0.1:9092          kcat -b 127.0.0.1:9092 -L
+  ClickHouse  http://127.0.0.1:8123   clickhouse-client --port 9000 --password clickhouse
+              native 127.0.0.1:9000   user default / clickhouse; read-only: dashboards / dashboards
+  PostgreSQL  127.0.0.1:5432          user clickflow / clickflow, databases airflow, superset
+
+  Load the samples:  build/clickflow produce --dir data/samples && build/clickflow load --once
+  Status:            build/clickflow stack status
+  Stop:              build/clickflow stack down
+INFO
