@@ -42,8 +42,10 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&global] { clickflow::InitLogging(global.verbose); });
 
   cli::RegisterTopics(app, global);
+  cli::RegisterLoad(app, global);
   cli::RegisterStack(app, global);
   cli::RegisterConfig(app, global);
+  cli::RegisterGenerate(app, global);
 
   try {
     app.parse(argc, argv);

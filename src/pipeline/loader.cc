@@ -1,0 +1,471 @@
+#include "pipeline/loader.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <exception>
+#include <memory>
+#include <thread>
+
+#include "clickhouse/client.h"
+#include "common/metrics_server.h"
+#include "kafka/admin.h"
+#include "pipeline/offset_store.h"
+#include "pipeline/row_encoder.h"
+#include "pipeline/staging_batch.h"
+
+namespace clickflow {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// ClickHouse answers worth retrying: the server is busy, not wrong.
+bool RetriableServerError(int code) {
+  switch (code) {
+    case 159:  // TIMEOUT_EXCEEDED
+    case 202:  // TOO_MANY_SIMULTANEOUS_QUERIES
+    case 209:  // SOCKET_TIMEOUT
+    case 210:  // NETWORK_ERROR
+    case 242:  // TABLE_IS_READ_ONLY
+    case 252:  // TOO_MANY_PARTS
+      return true;
+    default:
+      return false;
+  }
+}
+
+// ClickHouse stayed unreachable longer than a consumer may go without polling: the session
+// gives up its partitions (dropping the unsent batch) and starts over after a backoff.
+class RetryBudgetExhausted : public Error {
+ public:
+  using Error::Error;
+};
+class StopRequested : public Error {
+ public:
+  StopRequested() : Error("stop requested") {}
+};
+
+// Below max.poll.interval.ms (300 s), so we still own our partitions while retrying.
+constexpr milliseconds kInsertRetryBudget{120'000};
+// Inside a revoke the whole group waits for us: flush quickly or drop the batch.
+constexpr milliseconds kRevokeRetryBudget{10'000};
+
+struct Metrics {
+  std::atomic<uint64_t> rows{0}, dead_letters{0}, batches{0}, retries{0}, insert_count{0};
+  std::atomic<double> insert_seconds{0};
+  std::atomic<int64_t> lag{0};
+
+  std::string Render() const {
+    auto line = [](const char* name, const char* type, const char* help, auto value) {
+      return fmt::format("# HELP {0} {2}\n# TYPE {0} {1}\n{0} {3}\n", name, type, help, value);
+    };
+    return line("clickflow_loader_rows_total", "counter", "Rows inserted into staging tables.", rows.load()) +
+           line("clickflow_loader_dead_letters_total", "counter", "Lines sent to ingest_errors.", dead_letters.load()) +
+           line("clickflow_loader_batches_total", "counter", "Batches flushed.", batches.load()) +
+           line("clickflow_loader_insert_retries_total", "counter", "Inserts retried after a ClickHouse failure.", retries.load()) +
+           line("clickflow_loader_lag_messages", "gauge", "Messages behind the high watermarks.", lag.load()) +
+           fmt::format("# HELP clickflow_loader_insert_seconds Time spent in INSERTs.\n"
+                       "# TYPE clickflow_loader_insert_seconds summary\n"
+                       "clickflow_loader_insert_seconds_sum {}\nclickflow_loader_insert_seconds_count {}\n",
+                       insert_seconds.load(), insert_count.load());
+  }
+};
+
+struct PartitionState {
+  int64_t next_offset = 0;              // the next offset to load
+  int64_t dead_letters_loaded_upto = -1;  // replayed lines up to here already have their dead letter
+  int64_t stop_at = -1;                 // --once: the high watermark at assignment (exclusive)
+  bool done = false;
+};
+
+using PartitionKey = std::pair<std::string, int32_t>;
+
+class LoaderSession {
+ public:
+  LoaderSession(const Config& config, const LoaderOptions& options, const std::atomic<bool>& stop,
+                Metrics& metrics, LoaderSummary& summary)
+      : config_(config), options_(options), stop_(stop), metrics_(metrics), summary_(summary),
+        client_(config.clickhouse, ClickHouseTimeouts{milliseconds(5000), milliseconds(30'000)}),
+        offsets_(client_, config.clickhouse.database) {
+    for (const auto& name : options.topics) {
+      if (!FindTopicSchema(name)) throw Error("unknown topic '" + name + "' (expected one of the four event topics)");
+    }
+    CreateConsumer();
+  }
+
+  ~LoaderSession() {
+    if (!rk_) return;
+    // Leaving the group revokes our partitions; the callback flushes or drops the batch.
+    closing_ = true;
+    rd_kafka_consumer_close(rk_);
+    rd_kafka_destroy(rk_);
+  }
+
+  // Returns true when a --once run has reached its watermarks.
+  bool Run() {
+    Preflight();
+    Subscribe();
+    auto next_lag_log = Clock::now() + std::chrono::seconds(options_.lag_log_interval_s);
+    while (!stop_) {
+      rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, 100);
+      RethrowCallbackError();
+      if (msg) {
+        Handle(*msg);
+        rd_kafka_message_destroy(msg);
+      }
+      if (!batch_.Empty() && (batch_.LargestTable() >= static_cast<size_t>(config_.pipeline.batch_size) ||
+                              batch_.total_dead_letters >= static_cast<size_t>(config_.pipeline.batch_size) ||
+                              Clock::now() - batch_.opened >= milliseconds(config_.pipeline.flush_interval_ms))) {
+        Flush(kInsertRetryBudget);
+      }
+      if (!options_.follow && assigned_ && AllDone()) {
+        Flush(kInsertRetryBudget);
+        summary_.lag = CurrentLag(true);
+        return true;
+      }
+      if (options_.follow && Clock::now() >= next_lag_log) {
+        next_lag_log = Clock::now() + std::chrono::seconds(options_.lag_log_interval_s);
+        metrics_.lag = CurrentLag(false);
+        spdlog::info("loader: {} partitions, lag {} messages, {} rows and {} dead letters loaded", owned_.size(),
+                     metrics_.lag.load(), metrics_.rows.load(), metrics_.dead_letters.load());
+      }
+    }
+    Flush(kRevokeRetryBudget);  // stopping: what is read is consistent, so land it if we can
+    return false;
+  }
+
+ private:
+  void CreateConsumer() {
+    char err[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    auto set = [&](const char* key, const std::string& value) {
+      if (rd_kafka_conf_set(conf, key, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        throw Error(std::string("kafka consumer config ") + key + ": " + err);
+      }
+    };
+    set("bootstrap.servers", config_.kafka.bootstrap_servers);
+    set("group.id", options_.group_id);
+    set("client.id", options_.follow ? "clickflow-load-follow" : "clickflow-load-once");
+    // Offsets live in ClickHouse; the group's committed offsets are for lag monitoring and a floor.
+    set("enable.auto.commit", "false");
+    set("enable.auto.offset.store", "false");
+    set("auto.offset.reset", "earliest");
+    set("enable.partition.eof", "true");
+    set("max.poll.interval.ms", "300000");
+    set("log_level", "4");
+    rd_kafka_conf_set_rebalance_cb(conf, &LoaderSession::RebalanceCallback);
+    rd_kafka_conf_set_opaque(conf, this);
+    rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk_) throw Error(std::string("cannot create the Kafka consumer: ") + err);
+    rd_kafka_poll_set_consumer(rk_);
+  }
+
+  std::vector<std::string> Topics() const {
+    return options_.topics.empty() ? kafka::PlatformTopics() : options_.topics;
+  }
+
+  // Fails early and clearly when the schema is missing; waits while ClickHouse is down.
+  void Preflight() {
+    for (const auto& topic : Topics()) {
+      WithClickHouseRetry([&] { offsets_.Read(*FindTopicSchema(topic)); }, milliseconds::max());
+    }
+  }
+
+  void Subscribe() {
+    auto topics = Topics();
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+    for (const auto& t : topics) rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t rc = rd_kafka_subscribe(rk_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (rc) throw Error(std::string("cannot subscribe: ") + rd_kafka_err2str(rc));
+  }
+
+  // Runs `fn`, retrying while ClickHouse is unreachable or busy, up to `budget`.
+  template <class Fn>
+  void WithClickHouseRetry(Fn&& fn, milliseconds budget) {
+    const auto start = Clock::now();
+    milliseconds backoff{200};
+    while (true) {
+      try {
+        fn();
+        return;
+      } catch (const ClickHouseUnavailable& e) {
+        spdlog::warn("loader: ClickHouse unavailable: {}", e.what());
+      } catch (const ClickHouseError& e) {
+        if (e.code() == 60 || e.code() == 81) {
+          throw Error(std::string(e.what()) + "\n(run `clickflow migrate` to create the schema)");
+        }
+        if (!RetriableServerError(e.code())) throw;
+        spdlog::warn("loader: ClickHouse busy: {}", e.what());
+      }
+      if (stop_ && !closing_) throw StopRequested();
+      if (budget != milliseconds::max() && Clock::now() - start > budget) {
+        throw RetryBudgetExhausted("ClickHouse unavailable for more than " +
+                                   std::to_string(budget.count() / 1000) + " s");
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, milliseconds(5000));
+    }
+  }
+
+  static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    auto* self = static_cast<LoaderSession*>(opaque);
+    // Exceptions must not cross librdkafka's C frames: keep the first and rethrow after poll.
+    try {
+      if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        self->OnAssign(partitions);
+      } else {
+        self->OnRevoke();
+      }
+    } catch (...) {
+      if (!self->callback_error_) self->callback_error_ = std::current_exception();
+      rd_kafka_assign(rk, nullptr);
+      self->owned_.clear();
+    }
+  }
+
+  void RethrowCallbackError() {
+    if (callback_error_) {
+      auto e = callback_error_;
+      callback_error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+
+  void OnAssign(rd_kafka_topic_partition_list_t* partitions) {
+    // What ClickHouse holds decides where each partition resumes.
+    std::map<std::string, std::map<int32_t, LoadedOffsets>> loaded;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      const std::string topic = partitions->elems[i].topic;
+      if (loaded.count(topic)) continue;
+      WithClickHouseRetry([&] { loaded[topic] = offsets_.Read(*FindTopicSchema(topic)); }, milliseconds::max());
+    }
+    rd_kafka_topic_partition_list_t* committed = rd_kafka_topic_partition_list_copy(partitions);
+    const bool have_committed = rd_kafka_committed(rk_, committed, 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    owned_.clear();
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto& elem = partitions->elems[i];
+      const std::string topic = elem.topic;
+      const LoadedOffsets lo = loaded[topic].count(elem.partition) ? loaded[topic][elem.partition] : LoadedOffsets{};
+      PartitionState st;
+      st.next_offset = lo.staging + 1;
+      // The committed offset is a floor: committed only after an insert, it survives retention
+      // dropping the staging partitions that held the last offsets.
+      const int64_t committed_offset = have_committed ? committed->elems[i].offset : -1;
+      if (committed_offset > st.next_offset) st.next_offset = committed_offset;
+      st.dead_letters_loaded_upto = lo.dead_letters;
+      if (!options_.follow) {
+        int64_t low = 0, high = 0;
+        rd_kafka_resp_err_t rc = rd_kafka_query_watermark_offsets(rk_, elem.topic, elem.partition, &low, &high, 10'000);
+        if (rc) throw Error(fmt::format("cannot read watermarks of {}[{}]: {}", topic, elem.partition, rd_kafka_err2str(rc)));
+        st.stop_at = high;
+        st.done = st.next_offset >= high;
+      }
+      elem.offset = st.next_offset;
+      owned_[{topic, elem.partition}] = st;
+      spdlog::debug("loader: assigned {}[{}] from offset {}", topic, elem.partition, st.next_offset);
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+    rd_kafka_resp_err_t rc = rd_kafka_assign(rk_, partitions);
+    if (rc) throw Error(std::string("cannot assign partitions: ") + rd_kafka_err2str(rc));
+    assigned_ = true;
+    summary_.partitions_assigned = partitions->cnt;
+    spdlog::info("loader: assigned {} partitions", partitions->cnt);
+  }
+
+  void OnRevoke() {
+    // Before the revoke completes, nobody else may own these partitions: land the batch now,
+    // or drop it (it was never inserted, so the next owner reads it again from Kafka).
+    try {
+      Flush(kRevokeRetryBudget);
+    } catch (const std::exception& e) {
+      spdlog::warn("loader: dropping the in-flight batch on revoke ({}): it will be read again", e.what());
+      batch_.Reset();
+    }
+    owned_.clear();
+    rd_kafka_assign(rk_, nullptr);
+  }
+
+  bool AllDone() const {
+    for (const auto& [key, st] : owned_) {
+      if (!st.done) return false;
+    }
+    return true;
+  }
+
+  void Handle(const rd_kafka_message_t& msg) {
+    const std::string topic = msg.rkt ? rd_kafka_topic_name(msg.rkt) : "";
+    auto it = owned_.find({topic, msg.partition});
+    if (msg.err) {
+      if (msg.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (it != owned_.end() && !options_.follow && it->second.next_offset >= it->second.stop_at) it->second.done = true;
+      } else {
+        spdlog::warn("loader: kafka: {}", rd_kafka_message_errstr(&msg));
+      }
+      return;
+    }
+    if (it == owned_.end()) return;  // a message fetched before a revoke
+    PartitionState& st = it->second;
+    const int64_t offset = msg.offset;
+    if (offset < st.next_offset) return;
+    if (!options_.follow && offset >= st.stop_at) {
+      st.done = true;  // beyond the watermark seen at start: left for the next run
+      return;
+    }
+    if (batch_.Empty()) {
+      batch_.ingested_at = static_cast<uint32_t>(std::time(nullptr));
+      batch_.opened = Clock::now();
+    }
+    const TopicSchema& schema = *FindTopicSchema(topic);
+    const std::string_view line(static_cast<const char*>(msg.payload), msg.payload ? msg.len : 0);
+    const RowOrigin origin{topic, static_cast<uint16_t>(msg.partition), static_cast<uint64_t>(offset), batch_.ingested_at};
+    TableRows& rows = batch_.staging[topic];
+    if (encoder_.Encode(schema, line, origin, rows.data, error_)) {
+      rows.rows++;
+      rows.partitions[msg.partition].Add(offset);
+      batch_.total_rows++;
+    } else if (offset > st.dead_letters_loaded_upto) {
+      TableRows& dead = batch_.dead_letters[topic];
+      RowEncoder::EncodeDeadLetter(line, error_, origin, dead.data);
+      dead.rows++;
+      dead.partitions[msg.partition].Add(offset);
+      batch_.total_dead_letters++;
+    }
+    st.next_offset = offset + 1;
+    batch_.next_offsets[{topic, msg.partition}] = offset + 1;
+    if (!options_.follow && st.next_offset >= st.stop_at) st.done = true;
+  }
+
+  // True when ClickHouse already holds every offset of `rows` (an insert whose answer was lost).
+  bool Landed(std::string_view table, const std::string& topic, const TableRows& rows) {
+    auto max_offsets = offsets_.MaxOffsets(table, topic);
+    for (const auto& [partition, range] : rows.partitions) {
+      auto it = max_offsets.find(partition);
+      if (it == max_offsets.end() || it->second < range.last) return false;
+    }
+    return true;
+  }
+
+  void Insert(std::string_view table, const std::string& columns, const std::string& topic, const TableRows& rows,
+              milliseconds budget) {
+    bool first_attempt = true;
+    WithClickHouseRetry([&] {
+      if (!first_attempt) {
+        metrics_.retries++;
+        if (Landed(table, topic, rows)) return;
+      }
+      first_attempt = false;
+      const auto start = Clock::now();
+      client_.Insert(config_.clickhouse.database + "." + std::string(table) + " " + columns, "RowBinary", rows.data);
+      metrics_.insert_seconds = metrics_.insert_seconds + std::chrono::duration<double>(Clock::now() - start).count();
+      metrics_.insert_count++;
+    }, budget);
+  }
+
+  void Flush(milliseconds budget) {
+    if (batch_.Empty()) return;
+    try {
+      InsertBatch(budget);
+    } catch (...) {
+      // Some tables may have landed: never insert this batch again. The next session resumes
+      // from what ClickHouse holds, which is exact whatever part of the batch made it.
+      batch_.Reset();
+      throw;
+    }
+    CommitOffsets();
+    metrics_.rows += batch_.total_rows;
+    metrics_.dead_letters += batch_.total_dead_letters;
+    metrics_.batches++;
+    summary_.rows += batch_.total_rows;
+    summary_.dead_letters += batch_.total_dead_letters;
+    summary_.batches++;
+    batch_.Reset();
+  }
+
+  void InsertBatch(milliseconds budget) {
+    // Dead letters first: see the header for why this order makes replays exact.
+    for (const auto& [topic, rows] : batch_.dead_letters) {
+      if (rows.rows) Insert(kDeadLetterTable, std::string(kDeadLetterColumns), topic, rows, budget);
+    }
+    for (const auto& [topic, rows] : batch_.staging) {
+      if (rows.rows) {
+        const TopicSchema& schema = *FindTopicSchema(topic);
+        Insert(schema.table, schema.ColumnList(), topic, rows, budget);
+      }
+    }
+  }
+
+  void CommitOffsets() {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(batch_.next_offsets.size()));
+    for (const auto& [key, next] : batch_.next_offsets) {
+      rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = next;
+    }
+    rd_kafka_commit(rk_, list, 1);  // async: lag monitoring only, correctness does not depend on it
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+
+  int64_t CurrentLag(bool query_broker) {
+    int64_t lag = 0;
+    for (const auto& [key, st] : owned_) {
+      int64_t low = 0, high = 0;
+      rd_kafka_resp_err_t rc = query_broker
+          ? rd_kafka_query_watermark_offsets(rk_, key.first.c_str(), key.second, &low, &high, 5000)
+          : rd_kafka_get_watermark_offsets(rk_, key.first.c_str(), key.second, &low, &high);
+      if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && high > st.next_offset) lag += high - st.next_offset;
+    }
+    return lag;
+  }
+
+  const Config& config_;
+  const LoaderOptions& options_;
+  const std::atomic<bool>& stop_;
+  Metrics& metrics_;
+  LoaderSummary& summary_;
+  ClickHouseClient client_;
+  OffsetStore offsets_;
+  RowEncoder encoder_;
+  StagingBatch batch_;
+  std::string error_;
+  std::map<PartitionKey, PartitionState> owned_;
+  rd_kafka_t* rk_ = nullptr;
+  bool assigned_ = false;
+  bool closing_ = false;
+  std::exception_ptr callback_error_;
+};
+
+}  // namespace
+
+LoaderSummary RunLoader(const Config& config, const LoaderOptions& options, const std::atomic<bool>& stop) {
+  Metrics metrics;
+  LoaderSummary summary;
+  const auto start = Clock::now();
+  std::unique_ptr<MetricsServer> server;
+  if (options.serve_metrics) {
+    server = std::make_unique<MetricsServer>(config.stack.host, config.stack.metrics_port,
+                                             [&metrics] { return metrics.Render(); });
+    spdlog::info("loader: metrics on http://{}:{}/metrics", config.stack.host, config.stack.metrics_port);
+  }
+  std::chrono::seconds backoff{1};
+  while (!stop) {
+    try {
+      LoaderSession session(config, options, stop, metrics, summary);
+      if (session.Run() && !options.follow) break;
+    } catch (const RetryBudgetExhausted& e) {
+      spdlog::warn("loader: {}; rejoining the group in {} s", e.what(), backoff.count());
+      for (int i = 0; i < backoff.count() * 10 && !stop; ++i) std::this_thread::sleep_for(milliseconds(100));
+      backoff = std::min(backoff * 2, std::chrono::seconds(30));
+    } catch (const StopRequested&) {
+      break;
+    }
+  }
+  summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace clickflow

@@ -1,0 +1,46 @@
+#pragma once
+// One batch of the loader: RowBinary rows per staging table plus dead letters, all stamped with
+// the same _ingested_at, and for every (topic, partition) the offset range they cover. The
+// batch is what the loader inserts atomically (one INSERT per table = one part).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "pipeline/event_schema.h"
+
+namespace clickflow {
+
+struct OffsetRange {
+  int64_t first = -1;
+  int64_t last = -1;
+  void Add(int64_t offset) {
+    if (first < 0 || offset < first) first = offset;
+    if (offset > last) last = offset;
+  }
+};
+
+struct TableRows {
+  std::string data;  // RowBinary
+  size_t rows = 0;
+  std::map<int32_t, OffsetRange> partitions;  // which offsets the rows hold
+};
+
+struct StagingBatch {
+  uint32_t ingested_at = 0;
+  std::chrono::steady_clock::time_point opened;
+  std::map<std::string, TableRows> staging;       // by topic
+  std::map<std::string, TableRows> dead_letters;  // by topic
+  // The next offset to commit per (topic, partition): everything before it is in this batch
+  // or already loaded (including lines skipped because their dead letter already exists).
+  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+  size_t total_rows = 0;
+  size_t total_dead_letters = 0;
+
+  bool Empty() const { return next_offsets.empty(); }
+  // The largest number of rows any one table holds (the batch_size trigger).
+  size_t LargestTable() const;
+  void Reset();
+};
+
+}  // namespace clickflow
