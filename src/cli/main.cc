@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   cli::RegisterStack(app, global);
   cli::RegisterConfig(app, global);
   cli::RegisterGenerate(app, global);
+  cli::RegisterMigrate(app, global);
+  cli::RegisterSql(app, global);
 
   try {
     app.parse(argc, argv);

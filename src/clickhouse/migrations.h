@@ -1,0 +1,78 @@
+#pragma once
+// Schema migrations: numbered SQL files in clickhouse/migrations/ (NNNN_name.sql), applied in
+// order by `clickflow migrate` and recorded in <db>.schema_migrations with a checksum.
+//
+// A file is a list of statements, each ending with ';' at the end of a line; whole-line `--`
+// comments are dropped. Files are templates rendered per server (RenderMigration):
+//   {db}          the configured database
+//   {ttl:<expr>}  "TTL <expr>" where the server has TTL clauses (19.6+), nothing on 18.16
+//   {<name>}      a variable of the render context (e.g. {staging_ttl_days})
+// Statements should be idempotent (IF NOT EXISTS): a migration interrupted half way is applied
+// again from its first statement, and is only recorded once all of them ran.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clickhouse/server_version.h"
+#include "common/config.h"
+
+namespace clickflow {
+
+class ClickHouseClient;
+
+struct Migration {
+  uint32_t version = 0;          // NNNN
+  std::string name;              // the file name, e.g. "0001_staging.sql"
+  std::filesystem::path path;
+  std::string text;              // the file as written (checksummed), before rendering
+  std::string checksum;          // SHA-256 of text, hex: `sha256sum` gives the same
+};
+
+// Reads every *.sql file of `dir`, sorted by version. A .sql file not named NNNN_name.sql,
+// or two files with one version, is an error naming the file.
+std::vector<Migration> LoadMigrations(const std::filesystem::path& dir);
+
+struct RenderContext {
+  std::string database;
+  ServerVersion server;
+  std::map<std::string, std::string> variables;  // {name} -> value
+};
+
+// The context for a config and server: {db}, {staging_ttl_days}, {fact_ttl_days}.
+RenderContext MakeRenderContext(const Config& config, const ServerVersion& server);
+
+// Replaces the placeholders; a pure function. Throws Error on an unknown or unclosed
+// placeholder, or a database name that is not a plain identifier.
+std::string RenderMigration(std::string_view text, const RenderContext& context);
+
+// Splits a file into statements: a statement ends at a ';' that ends a line (trailing
+// blanks allowed); whole-line `--` comments and blank statements are dropped; the ';' is not
+// kept. A last statement without ';' still counts.
+std::vector<std::string> SplitStatements(std::string_view text);
+
+// Hex SHA-256 (for migration checksums).
+std::string Sha256Hex(std::string_view data);
+
+struct MigrateOptions {
+  bool dry_run = false;  // report what would be applied; create and write nothing
+};
+
+struct AppliedMigration {
+  std::string name;
+  std::vector<std::string> statements;  // as rendered for this server
+};
+
+struct MigrateResult {
+  std::vector<AppliedMigration> applied;  // in order (the would-be set when dry_run)
+  size_t total = 0;                       // migrations on disk
+};
+
+// Creates the database and schema_migrations if needed, checks every recorded migration's
+// checksum (a changed file is an error naming it) and applies the pending ones in order.
+MigrateResult Migrate(ClickHouseClient& client, const Config& config,
+                      const std::vector<Migration>& migrations, const MigrateOptions& options);
+
+}  // namespace clickflow
