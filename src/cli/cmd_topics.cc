@@ -59,8 +59,9 @@ void RegisterTopics(CLI::App& app, GlobalOptions& global) {
       auto retention = topic.configs.count("retention.ms") ? topic.configs.at("retention.ms") : "?";
       std::cout << fmt::format("{}  partitions={}  retention.ms={}\n", topic.name, topic.partitions.size(), retention);
       for (const auto& p : topic.partitions) {
-        std::cout << fmt::format("  partition {}  leader={}  replicas={}  isr={}\n", p.id, p.leader,
-                                 JoinInts(p.replicas), JoinInts(p.isrs));
+        std::cout << fmt::format("  partition {}  leader={}  replicas={}  isr={}  offsets={}..{}\n", p.id,
+                                 p.leader, JoinInts(p.replicas), JoinInts(p.isrs), p.low_watermark,
+                                 p.high_watermark);
       }
     }
   });

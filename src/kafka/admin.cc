@@ -150,6 +150,8 @@ std::vector<TopicInfo> Admin::Describe(const std::vector<std::string>& names) {
         PartitionInfo pi{part.id, part.leader, {}, {}};
         pi.replicas.assign(part.replicas, part.replicas + part.replica_cnt);
         pi.isrs.assign(part.isrs, part.isrs + part.isr_cnt);
+        rd_kafka_query_watermark_offsets(impl_->rk, name.c_str(), part.id, &pi.low_watermark,
+                                         &pi.high_watermark, static_cast<int>(timeout_.count()));
         info.partitions.push_back(pi);
       }
       std::sort(info.partitions.begin(), info.partitions.end(),

@@ -1,6 +1,7 @@
 #pragma once
 // Topic administration through librdkafka's admin API, so any Kafka or Redpanda cluster works.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct PartitionInfo {
   int leader = -1;
   std::vector<int> replicas;
   std::vector<int> isrs;
+  int64_t low_watermark = -1;   // first offset still in the log
+  int64_t high_watermark = -1;  // offset the next message will get
 };
 
 struct TopicInfo {
@@ -45,7 +48,7 @@ class Admin {
   // Topic names from the cluster's metadata (internal topics omitted).
   std::vector<std::string> ListTopics();
 
-  // Partitions (leaders, replicas, ISR) and the topic configs of `names`.
+  // Partitions (leaders, replicas, ISR, watermarks) and the topic configs of `names`.
   std::vector<TopicInfo> Describe(const std::vector<std::string>& names);
 
  private:

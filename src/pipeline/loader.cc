@@ -100,8 +100,11 @@ class LoaderSession {
     if (!rk_) return;
     // Leaving the group revokes our partitions; the callback flushes or drops the batch.
     closing_ = true;
+    spdlog::debug("loader: closing the consumer");
     rd_kafka_consumer_close(rk_);
+    spdlog::debug("loader: consumer closed");
     rd_kafka_destroy(rk_);
+    spdlog::debug("loader: consumer destroyed");
   }
 
   // Returns true when a --once run has reached its watermarks.
@@ -123,12 +126,14 @@ class LoaderSession {
       }
       if (!options_.follow && assigned_ && AllDone()) {
         Flush(kInsertRetryBudget);
-        summary_.lag = CurrentLag(true);
+        // Cached watermarks: a broker query would queue behind each partition's long-poll fetch.
+        summary_.lag = CurrentLag();
+        spdlog::debug("loader: reached the watermarks");
         return true;
       }
       if (options_.follow && Clock::now() >= next_lag_log) {
         next_lag_log = Clock::now() + std::chrono::seconds(options_.lag_log_interval_s);
-        metrics_.lag = CurrentLag(false);
+        metrics_.lag = CurrentLag();
         spdlog::info("loader: {} partitions, lag {} messages, {} rows and {} dead letters loaded", owned_.size(),
                      metrics_.lag.load(), metrics_.rows.load(), metrics_.dead_letters.load());
       }
@@ -410,13 +415,12 @@ class LoaderSession {
     rd_kafka_topic_partition_list_destroy(list);
   }
 
-  int64_t CurrentLag(bool query_broker) {
+  // Messages behind the high watermarks the last fetch responses reported.
+  int64_t CurrentLag() {
     int64_t lag = 0;
     for (const auto& [key, st] : owned_) {
       int64_t low = 0, high = 0;
-      rd_kafka_resp_err_t rc = query_broker
-          ? rd_kafka_query_watermark_offsets(rk_, key.first.c_str(), key.second, &low, &high, 5000)
-          : rd_kafka_get_watermark_offsets(rk_, key.first.c_str(), key.second, &low, &high);
+      rd_kafka_resp_err_t rc = rd_kafka_get_watermark_offsets(rk_, key.first.c_str(), key.second, &low, &high);
       if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && high > st.next_offset) lag += high - st.next_offset;
     }
     return lag;

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for integration tests: the shared stack's config and running the clickflow binary.
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,11 +25,18 @@ inline CommandResult Clickflow(const std::vector<std::string>& args) {
   return RunCommand(s);
 }
 
-inline CommandResult Run(const std::vector<std::string>& argv) {
+inline CommandResult RunProgram(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env = {}) {
   SpawnOptions s;
   s.argv = argv;
+  s.env = env;
   s.new_session = false;
   return RunCommand(s);
+}
+
+// Short name for plain TEST()s (inside TEST_F bodies it clashes with ::testing::Test::Run).
+inline CommandResult Run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {}) {
+  return RunProgram(argv, env);
 }
 
 }  // namespace clickflow::testing
