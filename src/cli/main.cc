@@ -42,12 +42,14 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&global] { clickflow::InitLogging(global.verbose); });
 
   cli::RegisterTopics(app, global);
+  cli::RegisterProduce(app, global);
   cli::RegisterLoad(app, global);
   cli::RegisterStack(app, global);
   cli::RegisterConfig(app, global);
   cli::RegisterGenerate(app, global);
   cli::RegisterMigrate(app, global);
   cli::RegisterSql(app, global);
+  cli::RegisterQuality(app, global);
 
   try {
     app.parse(argc, argv);

@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -23,7 +25,8 @@ namespace fs = std::filesystem;
 struct Field {
   std::string section;  // empty for top-level keys
   std::string key;
-  std::variant<std::string*, int*, bool*, fs::path*> target;
+  std::variant<std::string*, int*, bool*, fs::path*, double*> target;
+  // Inclusive range of int and double fields.
   long min = std::numeric_limits<int>::min();
   long max = std::numeric_limits<int>::max();
 
@@ -66,7 +69,17 @@ std::vector<Field> Fields(Config& c) {
       {"stack", "superset_port", &c.stack.superset_port, 1, kMaxPort},
       {"stack", "metrics_port", &c.stack.metrics_port, 1, kMaxPort},
       {"stack", "streaming", &c.stack.streaming},
+      {"stack", "airflow", &c.stack.airflow},
+      {"stack", "airflow_password", &c.stack.airflow_password},
       {"stack", "deps_dir", &c.stack.deps_dir},
+      {"quality", "max_ingestion_age_minutes", &c.quality.max_ingestion_age_minutes, 1, 525'600},
+      {"quality", "max_event_age_minutes", &c.quality.max_event_age_minutes, 1, 5'256'000},
+      {"quality", "max_build_lag_minutes", &c.quality.max_build_lag_minutes, 1, 525'600},
+      {"quality", "max_future_skew_minutes", &c.quality.max_future_skew_minutes, 0, 525'600},
+      {"quality", "max_null_share", &c.quality.max_null_share, 0, 1},
+      {"quality", "max_missing_dimension_share", &c.quality.max_missing_dimension_share, 0, 1},
+      {"quality", "max_staging_duplicate_share", &c.quality.max_staging_duplicate_share, 0, 1},
+      {"quality", "reports_dir", &c.quality.reports_dir},
   };
 }
 
@@ -90,6 +103,23 @@ void Assign(const Field& field, const std::string& text, const std::string& sour
     } else {
       Fail(source, field.Name(), "expected true or false, got '" + text + "'");
     }
+  } else if (auto* d = std::get_if<double*>(&field.target)) {
+    double value = 0;
+    size_t used = 0;
+    try {
+      value = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size() || !std::isfinite(value)) {
+      Fail(source, field.Name(), "expected a number, got '" + text + "'");
+    }
+    if (value < field.min || value > field.max) {
+      Fail(source, field.Name(),
+           "value " + text + " is out of range [" + std::to_string(field.min) + ", " +
+               std::to_string(field.max) + "]");
+    }
+    **d = value;
   } else {
     long value = 0;
     size_t used = 0;
@@ -241,8 +271,15 @@ std::string ToYaml(const Config& config) {
     out << YAML::Key << f.key << YAML::Value;
     std::visit([&](auto* p) {
       using T = std::remove_pointer_t<decltype(p)>;
-      if constexpr (std::is_same_v<T, fs::path>) out << p->string();
-      else out << *p;
+      if constexpr (std::is_same_v<T, fs::path>) {
+        out << p->string();
+      } else if constexpr (std::is_same_v<T, double>) {
+        // Shortest text that reads back as the same value: 0.05, not 0.050000000000000003.
+        char text[32];
+        out << std::string(text, std::to_chars(text, text + sizeof text, *p).ptr);
+      } else {
+        out << *p;
+      }
     }, f.target);
   }
   if (!open_section.empty()) out << YAML::EndMap;

@@ -43,8 +43,36 @@ struct StackConfig {
   int superset_port = 8088;
   int metrics_port = 9464;
   bool streaming = false;
+  // Run Airflow (api-server, scheduler, dag-processor, triggerer) in the stack.
+  bool airflow = true;
+  // Password of Airflow's `admin` login; the default is refused off loopback.
+  std::string airflow_password = "admin";
   // Where scripts/install-deps.sh put Kafka's jars and the virtualenvs; empty = <data_dir>/deps.
   std::string deps_dir;
+};
+
+// Thresholds of `clickflow quality run` (src/pipeline/quality_checks.h). Shares are fractions
+// of rows (0.05 = 5%); ages are minutes.
+struct QualityConfig {
+  // Newest row of each staging table: older means ingestion stopped (fail).
+  int max_ingestion_age_minutes = 60;
+  // Newest event in fact_events: only a warning, because event time is the source's clock,
+  // and backfills or the shipped samples (a fixed November 2026 start) are legitimately old.
+  int max_event_age_minutes = 1440;
+  // Newest staging ingestion not yet covered by a warehouse build (fail).
+  int max_build_lag_minutes = 60;
+  // Events later than now + this are "in the future" (clock skew allowance; fail).
+  int max_future_skew_minutes = 5;
+  // Rows with an empty critical field (event_id, event_type, event_timestamp, click_id, ...);
+  // the loader dead-letters those, so any is a bug (fail).
+  double max_null_share = 0.0;
+  // Facts without their location, device or geo side, each judged on its own (fail).
+  double max_missing_dimension_share = 0.05;
+  // Duplicate event_id rows in staging: expected (at-least-once sources, replayed files, the
+  // warehouse deduplicates), so above this share is a warning, never a failure.
+  double max_staging_duplicate_share = 0.0;
+  // Where the Markdown reports go; empty = <data_dir>/reports.
+  std::filesystem::path reports_dir;
 };
 
 struct Config {
@@ -55,6 +83,7 @@ struct Config {
   ClickHouseConfig clickhouse;
   PipelineConfig pipeline;
   StackConfig stack;
+  QualityConfig quality;
 
   // Where the values came from, for messages ("defaults" when no file was read).
   std::string source = "defaults";
@@ -62,6 +91,9 @@ struct Config {
   std::filesystem::path DepsDir() const;
   std::filesystem::path LogDir() const { return data_dir / "logs"; }
   std::filesystem::path RunDir() const { return data_dir / "run"; }
+  std::filesystem::path ReportsDir() const {
+    return quality.reports_dir.empty() ? data_dir / "reports" : quality.reports_dir;
+  }
   std::filesystem::path Resource(const std::string& relative) const { return resources_dir / relative; }
 };
 
