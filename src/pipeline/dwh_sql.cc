@@ -1,0 +1,258 @@
+#include "pipeline/dwh_sql.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "clickhouse/client.h"
+
+namespace clickflow::dwh {
+namespace {
+
+// Latest ingested wins. The loader stamps one _ingested_at per batch, so ties within a second
+// fall to the Kafka offset: every copy of a key sits in the same partition (the message key is
+// the join key), where the later offset is the later copy. Both go into one UInt64,
+// _ingested_at in the high half and the offset's low 32 bits below it: argMax on a number is
+// about twice as fast as on a tuple (measured on 18.16, 1M rows). The offset's low half can
+// only misorder two copies stamped in the same second across a 2^32 offset boundary, and the
+// choice would still be deterministic, so a rebuild picks the same copy every time.
+constexpr const char* kLatest =
+    "bitOr(bitShiftLeft(toUInt64(_ingested_at), 32), bitAnd(_offset, 4294967295))";
+
+// SELECT key, argMax(col, latest) AS col, ... : one argMax per column (measured faster than
+// one argMax over a tuple of the columns), all with the same key, so all from the same copy.
+std::string LatestBy(const std::string& db, const std::string& table, const std::string& key,
+                     const std::vector<std::string>& columns, const std::string& where,
+                     const std::string& alias) {
+  std::string aggregates;
+  for (const std::string& column : columns) {
+    aggregates += fmt::format(", argMax({c}, {latest}) AS {c}", fmt::arg("c", column), fmt::arg("latest", kLatest));
+  }
+  return fmt::format("(SELECT {key}{aggregates} FROM {db}.{table}{where} GROUP BY {key}) AS {alias}",
+                     fmt::arg("key", key), fmt::arg("aggregates", aggregates), fmt::arg("db", db),
+                     fmt::arg("table", table), fmt::arg("where", where.empty() ? "" : " WHERE " + where),
+                     fmt::arg("alias", alias));
+}
+
+const std::vector<std::string> kBrowserColumns = {
+    "event_timestamp", "event_timestamp_us", "event_type", "click_id",
+    "browser_name", "browser_user_agent", "browser_language"};
+const std::vector<std::string> kLocationColumns = {
+    "page_url", "page_url_path", "referer_url", "referer_medium",
+    "utm_medium", "utm_source", "utm_content", "utm_campaign"};
+const std::vector<std::string> kDeviceColumns = {
+    "os", "os_name", "os_timezone", "device_type", "device_is_mobile",
+    "user_custom_id", "user_domain_id"};
+const std::vector<std::string> kGeoColumns = {
+    "geo_latitude", "geo_longitude", "geo_country", "geo_timezone",
+    "geo_region_name", "ip_address"};
+
+// fact_events' columns in table order (the INSERT names them, so order is explicit anyway).
+constexpr const char* kFactColumns =
+    "event_id, event_timestamp, event_timestamp_us, event_date, event_hour, event_type, "
+    "click_id, browser_name, browser_user_agent, browser_language, page_url, page_url_path, "
+    "referer_url, referer_medium, utm_medium, utm_source, utm_content, utm_campaign, os, "
+    "os_name, os_timezone, device_type, device_is_mobile, user_custom_id, user_domain_id, "
+    "geo_latitude, geo_longitude, geo_country, geo_timezone, geo_region_name, ip_address, "
+    "_built_at";
+
+}  // namespace
+
+std::string DayToIso(Day day) {
+  return fmt::format("{:04}-{:02}-{:02}", day / 10000, day / 100 % 100, day % 100);
+}
+
+std::string DayList(const std::vector<Day>& days) {
+  std::string out;
+  for (Day d : days) out += (out.empty() ? "" : ", ") + std::to_string(d);
+  return out;
+}
+
+std::string DateList(const std::vector<Day>& days) {
+  std::string out;
+  for (Day d : days) out += (out.empty() ? "" : ", ") + fmt::format("toDate('{}')", DayToIso(d));
+  return out;
+}
+
+std::string TouchedDaysSql(const std::string& db, NewRows since) {
+  if (since.since_unix <= 0) {
+    return fmt::format("SELECT toYYYYMMDD(event_timestamp) AS day FROM {}.events_browser_raw "
+                       "GROUP BY day ORDER BY day",
+                       db);
+  }
+  const std::string cond = fmt::format("_ingested_at >= toDateTime({})", since.since_unix);
+  return fmt::format(
+      "SELECT toYYYYMMDD(event_timestamp) AS day FROM {db}.events_browser_raw WHERE "
+      "event_id IN (SELECT event_id FROM {db}.events_browser_raw WHERE {c}) OR "
+      "event_id IN (SELECT event_id FROM {db}.events_location_raw WHERE {c}) OR "
+      "click_id IN (SELECT click_id FROM {db}.events_device_raw WHERE {c}) OR "
+      "click_id IN (SELECT click_id FROM {db}.events_geo_raw WHERE {c}) "
+      "GROUP BY day ORDER BY day",
+      fmt::arg("db", db), fmt::arg("c", cond));
+}
+
+std::string BrowserRowsPerDaySql(const std::string& db) {
+  return fmt::format("SELECT toYYYYMMDD(event_timestamp) AS day, count() FROM {}.events_browser_raw "
+                     "GROUP BY day ORDER BY day",
+                     db);
+}
+
+std::string StagingWatermarkSql(const std::string& db) {
+  return fmt::format(
+      "SELECT toUInt32(max(m)) FROM ("
+      "SELECT max(_ingested_at) AS m FROM {db}.events_browser_raw UNION ALL "
+      "SELECT max(_ingested_at) AS m FROM {db}.events_device_raw UNION ALL "
+      "SELECT max(_ingested_at) AS m FROM {db}.events_geo_raw UNION ALL "
+      "SELECT max(_ingested_at) AS m FROM {db}.events_location_raw) AS watermarks",
+      fmt::arg("db", db));
+}
+
+std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day) {
+  const std::string day_list = DayList(days);
+  // Every event_id / click_id that has a browser row on one of the days: the dedup of each
+  // side only needs those keys, which keeps the GROUP BY and the join's right side small.
+  const std::string browser_of_days = fmt::format(
+      "(SELECT {{key}} FROM {}.events_browser_raw WHERE toYYYYMMDD(event_timestamp) IN ({}))", db,
+      day_list);
+  // When the batch is every day of staging the restriction would select everything: skip it.
+  const std::string event_ids =
+      every_day ? "" : "event_id IN " + fmt::format(fmt::runtime(browser_of_days), fmt::arg("key", "event_id"));
+  const std::string click_ids =
+      every_day ? "" : "click_id IN " + fmt::format(fmt::runtime(browser_of_days), fmt::arg("key", "click_id"));
+
+  // The latest copy of every event_id seen on the days, kept only if that copy is on one of
+  // them: a copy that moved the event to another day removes it from its old day.
+  const std::string browser = fmt::format(
+      "(SELECT * FROM {} WHERE toYYYYMMDD(event_timestamp) IN ({})) AS browser_days",
+      LatestBy(db, "events_browser_raw", "event_id", kBrowserColumns,
+               event_ids, "browser"),
+      day_list);
+  const std::string location = LatestBy(db, "events_location_raw", "event_id", kLocationColumns,
+                                        event_ids, "location");
+  const std::string device = LatestBy(db, "events_device_raw", "click_id", kDeviceColumns,
+                                      click_ids, "device");
+  const std::string geo = LatestBy(db, "events_geo_raw", "click_id", kGeoColumns,
+                                   click_ids, "geo");
+  // ((browser ⋈ location) ⋈ device) ⋈ geo, one JOIN per SELECT. Every right side has one row
+  // per key, so ANY and ALL agree; ANY states it and never fans out. Column names are unique
+  // across sides (only the USING key is shared), so no side's column shadows another's.
+  return fmt::format(
+      "INSERT INTO {db}.fact_events_build ({cols}) "
+      "SELECT event_id, event_timestamp, event_timestamp_us, toDate(event_timestamp) AS event_date, "
+      "toStartOfHour(event_timestamp) AS event_hour, event_type, click_id, browser_name, "
+      "browser_user_agent, browser_language, page_url, page_url_path, referer_url, referer_medium, "
+      "utm_medium, utm_source, utm_content, utm_campaign, os, os_name, os_timezone, device_type, "
+      "device_is_mobile, user_custom_id, user_domain_id, geo_latitude, geo_longitude, geo_country, "
+      "geo_timezone, geo_region_name, ip_address, now() AS _built_at "
+      "FROM (SELECT * FROM (SELECT * FROM {browser} ANY LEFT JOIN {location} USING event_id) "
+      "AS with_location ANY LEFT JOIN {device} USING click_id) AS with_device "
+      "ANY LEFT JOIN {geo} USING click_id",
+      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("browser", browser),
+      fmt::arg("location", location), fmt::arg("device", device), fmt::arg("geo", geo));
+}
+
+std::string FactCarryForwardSql(const std::string& db, const std::vector<Day>& days) {
+  const std::string dates = DateList(days);
+  return fmt::format(
+      "INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events "
+      "WHERE event_date IN ({dates}) AND event_id NOT IN ("
+      "SELECT event_id FROM {db}.events_browser_raw WHERE event_id IN ("
+      "SELECT event_id FROM {db}.fact_events WHERE event_date IN ({dates})))",
+      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("dates", dates));
+}
+
+const std::vector<std::string>& DayPartitionedTables() {
+  static const std::vector<std::string> tables = {"fact_events", "agg_events_hourly",
+                                                  "agg_traffic_sources"};
+  return tables;
+}
+
+std::string DropBuildPartitionSql(const std::string& db, const std::string& table, Day day) {
+  return fmt::format("ALTER TABLE {}.{}_build DROP PARTITION {}", db, table, day);
+}
+
+std::string ReplacePartitionSql(const std::string& db, const std::string& table, Day day) {
+  return fmt::format("ALTER TABLE {db}.{t} REPLACE PARTITION {d} FROM {db}.{t}_build",
+                     fmt::arg("db", db), fmt::arg("t", table), fmt::arg("d", day));
+}
+
+std::string TruncateSql(const std::string& db, const std::string& table) {
+  return fmt::format("TRUNCATE TABLE {}.{}", db, table);
+}
+
+// Ties on the timestamp (same second and microsecond) fall to the larger event_id, so the
+// "last event" is the same on every rebuild.
+constexpr const char* kLastEvent = "(event_timestamp, event_timestamp_us, event_id)";
+
+std::string DimUsersInsertSql(const std::string& db) {
+  // Events without a device row have no user (user_domain_id ''): not a user, not a row.
+  return fmt::format(
+      "INSERT INTO {db}.dim_users_build (user_domain_id, user_custom_id, first_seen, last_seen, "
+      "events, os_name, device_type, geo_country, _built_at) "
+      "SELECT user_domain_id, last.1 AS user_custom_id, first_seen, last_seen, events, "
+      "last.2 AS os_name, last.3 AS device_type, last.4 AS geo_country, now() AS _built_at FROM ("
+      "SELECT user_domain_id, min(event_timestamp) AS first_seen, max(event_timestamp) AS last_seen, "
+      "count() AS events, argMax((user_custom_id, os_name, device_type, geo_country), {last}) AS last "
+      "FROM {db}.fact_events WHERE user_domain_id != '' GROUP BY user_domain_id) AS users",
+      fmt::arg("db", db), fmt::arg("last", kLastEvent));
+}
+
+std::string DimGeoInsertSql(const std::string& db) {
+  // Events without a geo row have no country: they are not a place. The time zone is that of
+  // the region's latest event (a city has one; argMax keeps the rebuild deterministic).
+  return fmt::format(
+      "INSERT INTO {db}.dim_geo_build (geo_country, geo_region_name, geo_timezone, latitude, "
+      "longitude, users, events, _built_at) "
+      "SELECT geo_country, geo_region_name, argMax(geo_timezone, {last}) AS geo_timezone, "
+      "avg(geo_latitude) AS latitude, avg(geo_longitude) AS longitude, "
+      "uniqExactIf(user_domain_id, user_domain_id != '') AS users, count() AS events, "
+      "now() AS _built_at FROM {db}.fact_events WHERE geo_country != '' "
+      "GROUP BY geo_country, geo_region_name",
+      fmt::arg("db", db), fmt::arg("last", kLastEvent));
+}
+
+std::string ReplaceWholeTableSql(const std::string& db, const std::string& table) {
+  return fmt::format("ALTER TABLE {db}.{t} REPLACE PARTITION tuple() FROM {db}.{t}_build",
+                     fmt::arg("db", db), fmt::arg("t", table));
+}
+
+std::string RecordStateSql(const std::string& db, const std::string& component,
+                           int64_t watermark_unix, const std::vector<Day>& days,
+                           uint64_t rows_built, int64_t started_unix) {
+  const std::string day_array = days.empty() ? "emptyArrayDate()" : "[" + DateList(days) + "]";
+  return fmt::format(
+      "INSERT INTO {}.dwh_build_state (component, watermark, days, rows_built, started_at, "
+      "finished_at) SELECT {}, toDateTime({}), {}, {}, toDateTime({}), now()",
+      db, Quote(component), watermark_unix, day_array, rows_built, started_unix);
+}
+
+std::string LastWatermarkSql(const std::string& db, const std::string& component) {
+  // max, not the latest row: watermarks only grow, and max needs no tie-break on finished_at.
+  return fmt::format(
+      "SELECT if(count() = 0, -1, toInt64(toUInt32(max(watermark)))) FROM {}.dwh_build_state "
+      "WHERE component = {}",
+      db, Quote(component));
+}
+
+std::vector<std::vector<Day>> BatchDays(const std::vector<Day>& days,
+                                        const std::vector<DayRows>& rows_of,
+                                        uint64_t target_rows) {
+  std::map<Day, uint64_t> rows;
+  for (const DayRows& r : rows_of) rows[r.day] = r.rows;
+  std::vector<std::vector<Day>> batches;
+  uint64_t in_batch = 0;
+  for (Day day : days) {
+    const uint64_t n = rows.count(day) ? rows[day] : 0;
+    if (batches.empty() || target_rows <= 1 ||
+        (in_batch > 0 && in_batch + n > target_rows)) {
+      batches.emplace_back();
+      in_batch = 0;
+    }
+    batches.back().push_back(day);
+    in_batch += n;
+  }
+  return batches;
+}
+
+}  // namespace clickflow::dwh

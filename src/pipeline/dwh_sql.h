@@ -1,0 +1,88 @@
+#pragma once
+// The SQL text of the warehouse build (DESIGN section 3, "Warehouse"), kept apart from the code
+// that runs it so it can be read, unit-tested and checked against 18.16 in one place.
+//
+// Every statement here works on 18.16 and on current releases: one JOIN per SELECT (joins
+// nest as subqueries), every subquery aliased (current releases require it in a JOIN), no
+// CTEs, no window functions. Days are partition ids: yyyymmdd numbers, the value of
+// toYYYYMMDD(event_date) that every day-partitioned table here is partitioned by.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace clickflow::dwh {
+
+using Day = uint32_t;  // yyyymmdd, e.g. 20261101
+
+// "2026-11-01" for 20261101.
+std::string DayToIso(Day day);
+// The days as "20261101, 20261102" (for IN lists of partition ids) / "toDate('2026-11-01'), ..."
+std::string DayList(const std::vector<Day>& days);
+std::string DateList(const std::vector<Day>& days);
+
+// Staging rows that count as new for a build: ingested at or after the previous watermark,
+// minus an overlap (see DwhOptions::overlap_seconds). 0 = no previous build: everything.
+struct NewRows {
+  int64_t since_unix = 0;
+};
+
+// The event days to rebuild: days of browser events that are new, or whose event_id has a new
+// browser or location row, or whose click_id has a new device or geo row. A new browser copy
+// of an old event_id selects every day that event_id has been seen on, so an event whose
+// latest copy moved to another day leaves the old day too. One row per day, sorted.
+// (GROUP BY, not DISTINCT: 18.16 returns a day twice for SELECT DISTINCT ... ORDER BY.)
+std::string TouchedDaysSql(const std::string& db, NewRows since);
+
+// Browser rows per event day (all of staging), to cut the days into batches.
+std::string BrowserRowsPerDaySql(const std::string& db);
+
+// The newest _ingested_at over the four staging tables, as unix seconds (0 when empty).
+std::string StagingWatermarkSql(const std::string& db);
+
+// INSERT INTO fact_events_build of the facts of `days`, from staging:
+//   browser, one row per event_id: the latest ingested copy (argMax by _ingested_at, then
+//   the Kafka offset), kept when that copy's day is one of `days`;
+//   ANY LEFT JOIN location by event_id, device by click_id, geo by click_id, each side
+//   deduplicated the same way (latest ingested wins) and restricted to the keys of those days
+//   unless `every_day` says the days are all the days staging has.
+std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day = false);
+
+// INSERT INTO fact_events_build of the rows fact_events already holds for `days` whose
+// event_id has no browser row left in staging (cleared by `dwh clear-staging`), unchanged.
+// Without this a late row for a day whose older staging was cleared would empty that day.
+// The builder runs it only once retention has dropped staging (see retention.h).
+std::string FactCarryForwardSql(const std::string& db, const std::vector<Day>& days);
+
+// The three day-partitioned tables a fact build swaps, fact first.
+const std::vector<std::string>& DayPartitionedTables();
+
+// ALTER TABLE <table>_build DROP PARTITION day / ALTER TABLE <table> REPLACE PARTITION day
+// FROM <table>_build.
+std::string DropBuildPartitionSql(const std::string& db, const std::string& table, Day day);
+std::string ReplacePartitionSql(const std::string& db, const std::string& table, Day day);
+
+// Dimensions: TRUNCATE the twin, INSERT SELECT from fact_events, swap the single partition.
+std::string TruncateSql(const std::string& db, const std::string& table);
+std::string DimUsersInsertSql(const std::string& db);
+std::string DimGeoInsertSql(const std::string& db);
+std::string ReplaceWholeTableSql(const std::string& db, const std::string& table);
+
+// One dwh_build_state row (appended only after everything it describes has been swapped in).
+std::string RecordStateSql(const std::string& db, const std::string& component,
+                           int64_t watermark_unix, const std::vector<Day>& days,
+                           uint64_t rows_built, int64_t started_unix);
+// The latest watermark of `component` as unix seconds, -1 when it has never been built.
+std::string LastWatermarkSql(const std::string& db, const std::string& component);
+
+// Cuts sorted days into consecutive batches of about `target_rows` browser rows each (a day
+// is never split; a day above the target is a batch of its own). target_rows <= 1 gives one
+// day per batch. `rows_of` holds the rows per day; days missing from it count 0.
+struct DayRows {
+  Day day;
+  uint64_t rows;
+};
+std::vector<std::vector<Day>> BatchDays(const std::vector<Day>& days,
+                                        const std::vector<DayRows>& rows_of,
+                                        uint64_t target_rows);
+
+}  // namespace clickflow::dwh

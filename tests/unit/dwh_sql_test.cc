@@ -1,0 +1,141 @@
+// The warehouse build's pure parts: which days go into which INSERT, and the SQL it renders
+// (18.16's limits: one JOIN per SELECT, every joined subquery aliased, no CTE).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "pipeline/dwh_sql.h"
+
+namespace clickflow::dwh {
+namespace {
+
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+TEST(DwhDaysTest, DaysRenderAsIsoDatesAndPartitionIds) {
+  EXPECT_EQ(DayToIso(20261101), "2026-11-01");
+  EXPECT_EQ(DayList({20261101, 20261130}), "20261101, 20261130");
+  EXPECT_EQ(DateList({20250301}), "toDate('2025-03-01')");
+}
+
+TEST(DwhBatchTest, ConsecutiveDaysFillABatchUpToTheTargetRows) {
+  const std::vector<Day> days = {1, 2, 3, 4, 5};
+  const std::vector<DayRows> rows = {{1, 40}, {2, 40}, {3, 40}, {4, 40}, {5, 40}};
+  const auto batches = BatchDays(days, rows, 100);
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0], (std::vector<Day>{1, 2}));
+  EXPECT_EQ(batches[1], (std::vector<Day>{3, 4}));
+  EXPECT_EQ(batches[2], (std::vector<Day>{5}));
+}
+
+TEST(DwhBatchTest, ADayAboveTheTargetIsABatchOfItsOwnAndNeverSplit) {
+  const auto batches = BatchDays({1, 2, 3}, {{1, 10}, {2, 500}, {3, 10}}, 100);
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[1], (std::vector<Day>{2}));
+}
+
+TEST(DwhBatchTest, TargetOfOneGivesOneDayPerBatch) {
+  EXPECT_EQ(BatchDays({1, 2, 3}, {}, 1).size(), 3u);
+  EXPECT_EQ(BatchDays({1, 2, 3}, {}, 0).size(), 3u);
+}
+
+TEST(DwhBatchTest, DaysWithoutRowsJoinTheCurrentBatch) {
+  const auto batches = BatchDays({1, 2, 3}, {{1, 10}}, 100);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].size(), 3u);
+  EXPECT_TRUE(BatchDays({}, {}, 100).empty());
+}
+
+TEST(DwhSqlTest, FactInsertNestsOneJoinPerSelectInTheOrderBrowserLocationDeviceGeo) {
+  const std::string sql = FactInsertSql("analytics", {20261101, 20261102});
+  EXPECT_EQ(Count(sql, " JOIN "), 3u);
+  EXPECT_EQ(Count(sql, "ANY LEFT JOIN"), 3u);
+  EXPECT_EQ(sql.find("WITH "), std::string::npos);
+  const size_t location = sql.find("USING event_id");
+  const size_t device = sql.find("USING click_id");
+  const size_t geo = sql.rfind("USING click_id");
+  ASSERT_NE(location, std::string::npos);
+  EXPECT_LT(location, device);
+  EXPECT_LT(device, geo);
+  EXPECT_TRUE(sql.starts_with("INSERT INTO analytics.fact_events_build ("));
+}
+
+TEST(DwhSqlTest, EveryJoinedSubqueryHasAnAlias) {
+  // Current releases refuse an unaliased subquery in a JOIN (joined_subquery_requires_alias).
+  const std::string sql = FactInsertSql("analytics", {20261101});
+  const std::regex join_side(R"(JOIN \(SELECT)");
+  for (auto it = std::sregex_iterator(sql.begin(), sql.end(), join_side); it != std::sregex_iterator(); ++it) {
+    // Find the closing parenthesis of this subquery and check an alias follows it.
+    size_t pos = static_cast<size_t>(it->position()) + 5;
+    int depth = 0;
+    for (; pos < sql.size(); ++pos) {
+      if (sql[pos] == '(') ++depth;
+      if (sql[pos] == ')' && --depth == 0) break;
+    }
+    EXPECT_EQ(sql.substr(pos + 1, 4), " AS ") << sql.substr(static_cast<size_t>(it->position()), 80);
+  }
+  EXPECT_NE(sql.find(") AS with_location ANY LEFT JOIN"), std::string::npos);
+  EXPECT_NE(sql.find(") AS with_device ANY LEFT JOIN"), std::string::npos);
+}
+
+TEST(DwhSqlTest, EverySideKeepsTheLatestIngestedCopyPerKey) {
+  const std::string sql = FactInsertSql("analytics", {20261101});
+  EXPECT_NE(sql.find("argMax(event_type, bitOr(bitShiftLeft(toUInt64(_ingested_at), 32)"), std::string::npos);
+  EXPECT_NE(sql.find("argMax(utm_source, "), std::string::npos);
+  EXPECT_NE(sql.find("argMax(user_domain_id, "), std::string::npos);
+  EXPECT_NE(sql.find("argMax(geo_country, "), std::string::npos);
+  EXPECT_EQ(Count(sql, "GROUP BY event_id"), 2u);
+  EXPECT_EQ(Count(sql, "GROUP BY click_id"), 2u);
+}
+
+TEST(DwhSqlTest, TheDayFilterAppliesAfterDedupSoAnEventLandsOnTheDayOfItsLatestCopy) {
+  const std::string sql = FactInsertSql("analytics", {20261101});
+  const size_t dedup = sql.find("GROUP BY event_id");
+  const size_t filter = sql.find("WHERE toYYYYMMDD(event_timestamp) IN (20261101)) AS browser_days");
+  ASSERT_NE(filter, std::string::npos);
+  EXPECT_LT(dedup, filter);
+}
+
+TEST(DwhSqlTest, SidesAreRestrictedToTheKeysOfTheDaysUnlessEveryDayIsRebuilt) {
+  const std::string partial = FactInsertSql("analytics", {20261101});
+  EXPECT_NE(partial.find("WHERE click_id IN (SELECT click_id FROM analytics.events_browser_raw WHERE "
+                         "toYYYYMMDD(event_timestamp) IN (20261101))"),
+            std::string::npos);
+  const std::string all = FactInsertSql("analytics", {20261101}, /*every_day=*/true);
+  EXPECT_EQ(all.find(" IN (SELECT"), std::string::npos);
+}
+
+TEST(DwhSqlTest, TouchedDaysFollowNewRowsOfAllFourTablesFromTheWatermark) {
+  const std::string sql = TouchedDaysSql("analytics", {1795948198});
+  EXPECT_EQ(Count(sql, "_ingested_at >= toDateTime(1795948198)"), 4u);
+  EXPECT_NE(sql.find("events_location_raw"), std::string::npos);
+  EXPECT_NE(sql.find("events_device_raw"), std::string::npos);
+  EXPECT_NE(sql.find("events_geo_raw"), std::string::npos);
+  EXPECT_EQ(sql.find("DISTINCT"), std::string::npos);  // 18.16 repeats days with DISTINCT + ORDER BY
+  const std::string first = TouchedDaysSql("analytics", {0});
+  EXPECT_EQ(first.find("_ingested_at"), std::string::npos);
+}
+
+TEST(DwhSqlTest, SwapsReplaceOneDayPartitionFromTheBuildTwin) {
+  EXPECT_EQ(ReplacePartitionSql("analytics", "agg_events_hourly", 20261101),
+            "ALTER TABLE analytics.agg_events_hourly REPLACE PARTITION 20261101 FROM analytics.agg_events_hourly_build");
+  EXPECT_EQ(DropBuildPartitionSql("analytics", "fact_events", 20261101),
+            "ALTER TABLE analytics.fact_events_build DROP PARTITION 20261101");
+  EXPECT_EQ(ReplaceWholeTableSql("analytics", "dim_users"),
+            "ALTER TABLE analytics.dim_users REPLACE PARTITION tuple() FROM analytics.dim_users_build");
+}
+
+TEST(DwhSqlTest, StateRowQuotesTheComponentAndHandlesNoDays) {
+  const std::string none = RecordStateSql("analytics", "dim_users", 100, {}, 5, 90);
+  EXPECT_NE(none.find("SELECT 'dim_users', toDateTime(100), emptyArrayDate(), 5, toDateTime(90), now()"),
+            std::string::npos);
+  const std::string some = RecordStateSql("analytics", "fact_events", 100, {20261101}, 5, 90);
+  EXPECT_NE(some.find("[toDate('2026-11-01')]"), std::string::npos);
+  EXPECT_NE(LastWatermarkSql("analytics", "it's").find("'it\\'s'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace clickflow::dwh
