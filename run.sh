@@ -29,6 +29,14 @@ done_step
 step "creating the Kafka topics"
 cf topics create >/dev/null
 done_step
+if [[ "$(cf config show | sed -n 's/^ *airflow: *//p')" != false ]]; then
+  step "Airflow: unpausing the DAGs, loading the samples"
+  airflow_url="http://127.0.0.1:$(cf config show | sed -n 's/^ *airflow_port: *//p')"
+  airflow_password="$(cf config show | sed -n 's/^ *airflow_password: *//p')"
+  scripts/airflow-bootstrap.sh "$airflow_url" "$airflow_password" >/tmp/clickflow-airflow.log 2>&1 \
+    || { echo; cat /tmp/clickflow-airflow.log; exit 1; }
+  done_step
+fi
 
 cat <<INFO
 
@@ -37,6 +45,7 @@ clickflow is up ($((SECONDS - started)) s). Data and logs: $repo/var
   ClickHouse  http://127.0.0.1:8123   clickhouse-client --port 9000 --password clickhouse
               native 127.0.0.1:9000   user default / clickhouse; read-only: dashboards / dashboards
   PostgreSQL  127.0.0.1:5432          user clickflow / clickflow, databases airflow, superset
+  Airflow     http://127.0.0.1:8080   admin / admin; DAGs in airflow/dags, docs/airflow.md
 
   Load the samples:  build/clickflow produce --dir data/samples && build/clickflow load --once
   Status:            build/clickflow stack status

@@ -44,3 +44,4 @@ for svc in clickhouse-server postgresql; do
 done
 
 "$repo/scripts/install-kafka.sh" "$deps_dir/kafka/libs"
+"$repo/scripts/install-airflow.sh" "$deps_dir/airflow-venv"

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "stack/airflow_server.h"
 #include "stack/clickhouse_server.h"
 #include "stack/kafka_broker.h"
 #include "stack/postgres_server.h"
@@ -17,6 +18,13 @@ std::vector<std::unique_ptr<Component>> MakeComponents(const Config& config) {
   out.push_back(std::make_unique<PostgresServer>(config));
   out.push_back(std::make_unique<ClickHouseServer>(config));
   out.push_back(std::make_unique<KafkaBroker>(config));
+  if (config.stack.airflow) {
+    // The api-server first: the others report their health through it, and tasks need it.
+    using Role = AirflowServer::Role;
+    for (Role role : {Role::kApiServer, Role::kScheduler, Role::kDagProcessor, Role::kTriggerer}) {
+      out.push_back(std::make_unique<AirflowServer>(config, role));
+    }
+  }
   return out;
 }
 

@@ -22,7 +22,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kUpTimeout = std::chrono::seconds(300);
+// Airflow's first start (database migration, then four Python processes) is most of it.
+constexpr auto kUpTimeout = std::chrono::seconds(600);
 
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
@@ -62,6 +63,11 @@ void CheckSecureBinding(const Config& config) {
                 " with default passwords: set clickhouse.password, clickhouse.readonly_password and "
                 "stack.postgres_password in " + config.source);
   }
+  // Airflow's login is seeded admin/admin for local use only.
+  if (config.stack.airflow && config.stack.airflow_password == "admin") {
+    throw Error("refusing to listen on " + config.stack.host +
+                " with Airflow's default login admin/admin: set stack.airflow_password in " + config.source);
+  }
 }
 
 void StackUp(const Config& config, const std::string& config_path) {
@@ -89,9 +95,12 @@ void StackUp(const Config& config, const std::string& config_path) {
 
   SpawnOptions supervisor;
   supervisor.argv = {fs::read_symlink("/proc/self/exe").string()};
-  if (!config_path.empty()) {
+  // The file actually read (also when found through $CLICKFLOW_CONFIG or ./clickflow.yaml):
+  // the supervisor runs in the data dir, where a relative or implicit path means nothing.
+  const std::string file = config.source != "defaults" ? config.source : config_path;
+  if (!file.empty()) {
     supervisor.argv.push_back("--config");
-    supervisor.argv.push_back(fs::absolute(config_path).string());
+    supervisor.argv.push_back(fs::absolute(file).string());
   }
   supervisor.argv.push_back("stack");
   supervisor.argv.push_back("supervise");
@@ -111,7 +120,7 @@ void StackUp(const Config& config, const std::string& config_path) {
         if (reported[c.name] != c.state && (c.state == "healthy" || c.state == "failed")) {
           reported[c.name] = c.state;
           double secs = std::chrono::duration<double>(Clock::now() - begin).count();
-          std::cout << fmt::format("  {:<11} {:<8} {:>6.1f} s\n", c.name, c.state, secs) << std::flush;
+          std::cout << fmt::format("  {:<21} {:<8} {:>6.1f} s\n", c.name, c.state, secs) << std::flush;
         }
       }
       if (state->state == "running") return;
@@ -165,7 +174,7 @@ bool StackStatus(const Config& config, bool as_json) {
     return false;
   }
   if (!as_json) {
-    std::cout << fmt::format("{:<11} {:<10} {:<12} {:>8} {:>9} {:>9} {:>8}\n", "COMPONENT", "STATE",
+    std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>9} {:>8}\n", "COMPONENT", "STATE",
                              "PORTS", "PID", "RSS MB", "UPTIME", "RESTARTS");
   }
   for (const auto& c : state->components) {
@@ -179,7 +188,7 @@ bool StackStatus(const Config& config, bool as_json) {
                                  {"ports", c.ports}, {"rss_bytes", alive ? ResidentBytes(c.pid) : 0},
                                  {"uptime_s", uptime}, {"restarts", c.restarts}});
     if (!as_json) {
-      std::cout << fmt::format("{:<11} {:<10} {:<12} {:>8} {:>9} {:>8}s {:>8}\n", c.name, c.state, ports,
+      std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>8}s {:>8}\n", c.name, c.state, ports,
                                c.pid, rss_mb, uptime, c.restarts);
     }
   }
