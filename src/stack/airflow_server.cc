@@ -1,38 +1,17 @@
 #include "stack/airflow_server.h"
 
-#include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 #include <optional>
 
 #include "common/error.h"
+#include "common/http_get.h"
 
 namespace clickflow::stack {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// Body of a 200 answer, nullopt for anything else (refused, timeout, other status).
-std::optional<std::string> HttpGet(const std::string& url) {
-  CURL* curl = curl_easy_init();
-  if (!curl) return std::nullopt;
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 3000L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* out) {
-    static_cast<std::string*>(out)->append(p, s * n);
-    return s * n;
-  });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  long status = 0;
-  const bool ok = curl_easy_perform(curl) == CURLE_OK &&
-                  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
-  curl_easy_cleanup(curl);
-  if (!ok) return std::nullopt;
-  return body;
-}
 
 // The key of each background process in the health document.
 const char* HealthKey(AirflowServer::Role role) {
@@ -104,7 +83,7 @@ SpawnOptions AirflowServer::Command() const {
 }
 
 bool AirflowServer::Healthy() const {
-  const auto body = HttpGet(AirflowLocalUrl(config_) + "/api/v2/monitor/health");
+  const auto body = HttpGet(AirflowLocalUrl(config_) + "/api/v2/monitor/health", std::chrono::milliseconds(3000));
   if (role_ == Role::kApiServer) return body.has_value();
   // The api-server being down is its own component's problem (the supervisor restarts it);
   // this process is alive, which the supervisor already checks, so do not restart it too.

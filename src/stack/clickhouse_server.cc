@@ -1,8 +1,7 @@
 #include "stack/clickhouse_server.h"
 
-#include <curl/curl.h>
-
 #include "common/error.h"
+#include "common/http_get.h"
 #include "common/net.h"
 #include "common/template.h"
 
@@ -74,23 +73,8 @@ SpawnOptions ClickHouseServer::Command() const {
 
 bool ClickHouseServer::Healthy() const {
   // /ping answers "Ok." once the server accepts queries.
-  CURL* curl = curl_easy_init();
-  if (!curl) return false;
-  const std::string url = config_.clickhouse.url + "/ping";
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* out) {
-    static_cast<std::string*>(out)->append(p, s * n);
-    return s * n;
-  });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  long status = 0;
-  bool ok = curl_easy_perform(curl) == CURLE_OK &&
-            curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
-  curl_easy_cleanup(curl);
-  return ok && body.rfind("Ok.", 0) == 0;
+  auto body = HttpGet(config_.clickhouse.url + "/ping", std::chrono::milliseconds(2000));
+  return body && body->rfind("Ok.", 0) == 0;
 }
 
 }  // namespace clickflow::stack
