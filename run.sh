@@ -36,6 +36,10 @@ if [[ "$(cf config show | sed -n 's/^ *airflow: *//p')" != false ]]; then
   scripts/airflow-bootstrap.sh "$airflow_url" "$airflow_password" >/tmp/clickflow-airflow.log 2>&1 \
     || { echo; cat /tmp/clickflow-airflow.log; exit 1; }
   done_step
+  # build_dwh_layer runs every 15 minutes; build once now so the warehouse has the samples.
+  step "building the warehouse"
+  cf dwh build >/dev/null
+  done_step
 fi
 
 cat <<INFO

@@ -35,13 +35,9 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's packages start their own servers where an init system runs; clickflow runs its
-# own instances in the data dir, so the system ones must not hold the ports.
-for svc in clickhouse-server postgresql; do
-  if command -v service >/dev/null && service "$svc" status >/dev/null 2>&1; then
-    service "$svc" stop >/dev/null 2>&1 || true
-  fi
-done
+# Debian's packages may also enable their own clickhouse-server and postgresql services (where
+# an init system runs). They are left alone: stopping them by service name would also stop the
+# servers of running clickflow stacks. If they hold the ports, `clickflow stack up` says so.
 
 "$repo/scripts/install-kafka.sh" "$deps_dir/kafka/libs"
 "$repo/scripts/install-airflow.sh" "$deps_dir/airflow-venv"
