@@ -22,7 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::Clickflow;
-using testing::Run;
+using testing::RunProgram;
 using testing::StackConfig;
 
 const fs::path kSamples = fs::path(CLICKFLOW_SOURCE_DIR) / "data" / "samples";
@@ -45,7 +45,7 @@ struct Message {
 
 // Every message of `topic` as kcat sees it: partition, offset, key (empty for null), value.
 std::vector<Message> ReadTopic(const std::string& topic) {
-  auto r = Run({"kcat", "-b", StackConfig().kafka.bootstrap_servers, "-C", "-t", topic, "-o", "beginning",
+  auto r = RunProgram({"kcat", "-b", StackConfig().kafka.bootstrap_servers, "-C", "-t", topic, "-o", "beginning",
                 "-e", "-q", "-f", "%p\t%o\t%k\t%s\n"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   std::vector<Message> out;

@@ -34,9 +34,4 @@ inline CommandResult RunProgram(const std::vector<std::string>& argv,
   return RunCommand(s);
 }
 
-// Short name for plain TEST()s (inside TEST_F bodies it clashes with ::testing::Test::Run).
-inline CommandResult Run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {}) {
-  return RunProgram(argv, env);
-}
-
 }  // namespace clickflow::testing
