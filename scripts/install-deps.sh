@@ -19,8 +19,10 @@ apt_packages=(
   # servers and their clients
   clickhouse-server clickhouse-client postgresql postgresql-client kcat default-jre-headless maven
   # tests and tools
-  python3 python3-venv chromium procps psmisc
+  python3 python3-venv chromium nodejs procps psmisc
 )
+# Debian's nodejs has npm apart; NodeSource's nodejs (Node 20 on this image) bundles it.
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -41,3 +43,14 @@ fi
 
 "$repo/scripts/install-kafka.sh" "$deps_dir/kafka/libs"
 "$repo/scripts/install-airflow.sh" "$deps_dir/airflow-venv"
+"$repo/scripts/install-superset.sh" "$deps_dir/superset-venv"
+
+# playwright-core for the browser tests (it drives Debian's chromium; it never downloads one).
+e2e="$repo/tests/e2e"
+stamp="$e2e/node_modules/.clickflow-lock.sha256"
+want="$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)"
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+  (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+  echo "install-deps: playwright-core installed in $e2e/node_modules"
+fi

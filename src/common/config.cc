@@ -71,6 +71,8 @@ std::vector<Field> Fields(Config& c) {
       {"stack", "streaming", &c.stack.streaming},
       {"stack", "airflow", &c.stack.airflow},
       {"stack", "airflow_password", &c.stack.airflow_password},
+      {"stack", "superset", &c.stack.superset},
+      {"stack", "superset_password", &c.stack.superset_password},
       {"stack", "deps_dir", &c.stack.deps_dir},
       {"quality", "max_ingestion_age_minutes", &c.quality.max_ingestion_age_minutes, 1, 525'600},
       {"quality", "max_event_age_minutes", &c.quality.max_event_age_minutes, 1, 5'256'000},

@@ -47,6 +47,10 @@ struct StackConfig {
   bool airflow = true;
   // Password of Airflow's `admin` login; the default is refused off loopback.
   std::string airflow_password = "admin";
+  // Run Superset (gunicorn on superset_port) with the dashboards of superset/assets/.
+  bool superset = true;
+  // Password of Superset's `admin` login; the default is refused off loopback.
+  std::string superset_password = "admin";
   // Where scripts/install-deps.sh put Kafka's jars and the virtualenvs; empty = <data_dir>/deps.
   std::string deps_dir;
 };

@@ -80,4 +80,23 @@ int UrlPort(const std::string& url) {
   return std::stoi(rest.substr(colon + 1));
 }
 
+std::string UrlHost(const std::string& url) {
+  auto scheme_end = url.find("://");
+  std::string rest = scheme_end == std::string::npos ? url : url.substr(scheme_end + 3);
+  if (!rest.empty() && rest[0] == '[') return rest.substr(1, rest.find(']') - 1);
+  return rest.substr(0, rest.find_first_of(":/"));
+}
+
+std::string LocalUrl(const std::string& host, int port) {
+  const bool wildcard = host == "0.0.0.0" || host == "::" || host.empty();
+  const std::string reach = wildcard ? "127.0.0.1" : host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "http://" + reach + ":" + std::to_string(port);
+}
+
+std::string ShellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace clickflow

@@ -24,4 +24,14 @@ HostPort ParseHostPort(const std::string& text);
 // Port of an http(s):// URL (80/443 when absent).
 int UrlPort(const std::string& url);
 
+// Host of an http(s):// URL ("::1" for "http://[::1]:8123/").
+std::string UrlHost(const std::string& url);
+
+// "http://host:port" for reaching a local listener bound to `host`: loopback when it listens
+// on every address, brackets around IPv6.
+std::string LocalUrl(const std::string& host, int port);
+
+// Quotes `text` for a POSIX shell (generated env.sh files).
+std::string ShellQuote(const std::string& text);
+
 }  // namespace clickflow

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "common/net.h"
 #include "common/process.h"
 #include "common/template.h"
 
@@ -33,12 +34,6 @@ std::string FernetKey() {
   return key;
 }
 
-std::string ShellQuote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 }  // namespace
 
 std::string UrlEncode(const std::string& text) {
@@ -59,12 +54,7 @@ std::string EscapeConfigParser(const std::string& text) {
   return out;
 }
 
-std::string AirflowLocalUrl(const Config& config) {
-  const std::string& host = config.stack.host;
-  const bool wildcard = host == "0.0.0.0" || host == "::" || host.empty();
-  const std::string reach = wildcard ? "127.0.0.1" : host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return fmt::format("http://{}:{}", reach, config.stack.airflow_port);
-}
+std::string AirflowLocalUrl(const Config& config) { return LocalUrl(config.stack.host, config.stack.airflow_port); }
 
 void AirflowHome::CheckInstalled() const {
   if (!fs::exists(Airflow())) {

@@ -8,6 +8,7 @@
 #include "stack/clickhouse_server.h"
 #include "stack/kafka_broker.h"
 #include "stack/postgres_server.h"
+#include "stack/superset_server.h"
 
 namespace clickflow::stack {
 
@@ -25,6 +26,7 @@ std::vector<std::unique_ptr<Component>> MakeComponents(const Config& config) {
       out.push_back(std::make_unique<AirflowServer>(config, role));
     }
   }
+  if (config.stack.superset) out.push_back(std::make_unique<SupersetServer>(config));
   return out;
 }
 

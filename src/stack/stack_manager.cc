@@ -68,6 +68,10 @@ void CheckSecureBinding(const Config& config) {
     throw Error("refusing to listen on " + config.stack.host +
                 " with Airflow's default login admin/admin: set stack.airflow_password in " + config.source);
   }
+  if (config.stack.superset && config.stack.superset_password == "admin") {
+    throw Error("refusing to listen on " + config.stack.host +
+                " with Superset's default login admin/admin: set stack.superset_password in " + config.source);
+  }
 }
 
 void StackUp(const Config& config, const std::string& config_path) {

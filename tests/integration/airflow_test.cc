@@ -25,6 +25,8 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using testing::Clickflow;
 using testing::RunProgram;
+using testing::RunBrowserTest;
+using testing::ScreenshotDir;
 using testing::StackConfig;
 using Clock = std::chrono::steady_clock;
 
@@ -245,6 +247,15 @@ TEST_F(AirflowTest, UiAnswersAndLoginWorksWithAdminOnly) {
   for (const char* process : {"metadatabase", "scheduler", "dag_processor", "triggerer"}) {
     EXPECT_EQ(health[process]["status"], "healthy") << process << ": " << health.dump();
   }
+}
+
+// The UI in headless Chromium (tests/e2e/airflow_ui.mjs): a wrong password is refused, admin
+// signs in and the DAG list shows the four DAGs; screenshots in <build>/screenshots/airflow-*.
+TEST_F(AirflowTest, BrowserSignsInAndSeesTheFourDags) {
+  CommandResult r = RunBrowserTest("airflow_ui.mjs", {BaseUrl(), StackConfig().stack.airflow_password,
+                                                      ScreenshotDir().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(ScreenshotDir() / "airflow-dags.png"));
 }
 
 TEST_F(AirflowTest, TheFourDagsRunEndToEndOnTheSamplesAndTheSeedQueriesCountThem) {

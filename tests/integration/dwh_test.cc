@@ -238,7 +238,9 @@ TEST(DwhTest, SampleFilesGiveTheSeedQueriesExactAnswers) {
                         "GROUP BY event_hour, event_type ORDER BY event_hour DESC")) {
       got.insert(r);
     }
-    if (got == want || attempt == 1) EXPECT_EQ(got, want);
+    if (got == want || attempt == 1) {
+      EXPECT_EQ(got, want);
+    }
     if (got == want) break;
   }
 
