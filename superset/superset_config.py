@@ -37,3 +37,23 @@ RATELIMIT_STORAGE_URI = "memory://"
 
 SQLLAB_TIMEOUT = 60
 SUPERSET_WEBSERVER_TIMEOUT = 120
+
+# Superset reformats every statement with sqlglot, which rewrites ClickHouse's toStartOfHour(),
+# toMonday(), ... into dateTrunc(), a function ClickHouse 18.16 lacks. These grain expressions
+# survive the rewrite and run on 18.16 and on current releases alike.
+TIME_GRAIN_ADDON_EXPRESSIONS = {
+    "clickhouse": {
+        "PT1M": "toDateTime(intDiv(toUInt32(toDateTime({col})), 60) * 60)",
+        "PT5M": "toDateTime(intDiv(toUInt32(toDateTime({col})), 300) * 300)",
+        "PT10M": "toDateTime(intDiv(toUInt32(toDateTime({col})), 600) * 600)",
+        "PT15M": "toDateTime(intDiv(toUInt32(toDateTime({col})), 900) * 900)",
+        "PT30M": "toDateTime(intDiv(toUInt32(toDateTime({col})), 1800) * 1800)",
+        "PT1H": "toDateTime(intDiv(toUInt32(toDateTime({col})), 3600) * 3600)",
+        "P1D": "toDate(toDateTime({col}))",
+        "P1W": "toDate(toDateTime({col})) - (toDayOfWeek(toDateTime({col})) - 1)",
+        "P1M": "toDate(toDateTime({col})) - (toDayOfMonth(toDateTime({col})) - 1)",
+        "P3M": "addMonths(toDate(toDateTime({col})) - (toDayOfMonth(toDateTime({col})) - 1), "
+        "-((toMonth(toDateTime({col})) - 1) % 3))",
+        "P1Y": "toDate(toDateTime({col})) - (toDayOfYear(toDateTime({col})) - 1)",
+    }
+}

@@ -36,8 +36,9 @@ class SupersetHome {
   void InitOnce() const;
 
   // Imports superset/assets/ (database through the read-only ClickHouse user, datasets,
-  // charts, dashboards) unless this exact bundle was imported already. Superset overwrites by
-  // uuid, so a changed bundle replaces its objects and never duplicates them.
+  // charts, dashboards) through the running server's assets API, unless this exact bundle was
+  // imported already. Objects are matched by uuid and overwritten, so a changed bundle (or a
+  // changed read-only password) replaces them and never duplicates anything.
   void ImportAssets() const;
 
   std::map<std::string, std::string> Env() const;

@@ -6,10 +6,9 @@ namespace clickflow::stack {
 
 void SupersetServer::Prepare() {
   home_.Render();
-  // Both are stamped, so a restart after a crash costs nothing; the first start of an
-  // install takes a minute or two.
+  // Stamped, so a restart after a crash costs nothing; the first start of an install takes
+  // half a minute to two.
   home_.InitOnce();
-  home_.ImportAssets();
 }
 
 SpawnOptions SupersetServer::Command() const {

@@ -1,7 +1,7 @@
 #pragma once
 // Apache Superset in the local stack: gunicorn serving superset.app:create_app() on
-// stack.superset_port, metadata in the stack's PostgreSQL, dashboards imported from
-// superset/assets/ before it starts (stack/superset_home.h). Healthy when /health answers OK.
+// stack.superset_port, metadata in the stack's PostgreSQL, the dashboards of superset/assets/
+// imported through its API once it answers (stack/superset_home.h). Healthy when /health answers OK.
 // Started only when stack.superset is true.
 #include "stack/component.h"
 #include "stack/superset_home.h"
@@ -17,6 +17,7 @@ class SupersetServer : public Component {
   void Prepare() override;
   SpawnOptions Command() const override;
   bool Healthy() const override;
+  void AfterHealthy() override { home_.ImportAssets(); }
   std::chrono::seconds StartTimeout() const override;
 
  private:

@@ -1,0 +1,38 @@
+#pragma once
+// The bits of Superset's REST API the stack uses: sign in (JWT plus the session cookie and CSRF
+// token that write endpoints need) and import an assets bundle. One libcurl handle per session,
+// so the cookie engine carries the session between calls.
+#include <filesystem>
+#include <string>
+
+namespace clickflow::stack {
+
+class SupersetApi {
+ public:
+  // Signs in with the db provider; throws Error when Superset refuses or cannot be reached.
+  SupersetApi(const std::string& base_url, const std::string& user, const std::string& password);
+  ~SupersetApi();
+  SupersetApi(const SupersetApi&) = delete;
+  SupersetApi& operator=(const SupersetApi&) = delete;
+
+  // POST /api/v1/assets/import/: creates or overwrites (by uuid) every database, dataset,
+  // chart and dashboard of the zip (whose metadata.yaml says `type: assets`). Unlike the
+  // import-dashboards CLI, which keeps existing charts and datasets as they are, this makes
+  // the install match the bundle. Throws Error with Superset's message on failure.
+  void ImportAssets(const std::filesystem::path& zip) const;
+
+ private:
+  struct Response {
+    long status = 0;
+    std::string body;
+  };
+  Response Request(const std::string& method, const std::string& path, const std::string& json_body,
+                   const std::filesystem::path& upload) const;
+
+  std::string base_url_;
+  void* curl_ = nullptr;  // CURL*, kept opaque so callers need not include curl.h
+  std::string access_token_;
+  std::string csrf_token_;
+};
+
+}  // namespace clickflow::stack
