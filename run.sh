@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command to the local platform: installs what is missing, builds clickflow, starts the
-# stack (PostgreSQL, ClickHouse, Kafka), applies the schema, creates the topics and prints how
-# to connect. A second run reuses everything and is fast. Stop with: ./build/clickflow stack down
+# stack (PostgreSQL, ClickHouse, Kafka, Airflow, Superset), applies the schema, creates the
+# topics, runs init_data_pipeline on the samples, builds the warehouse, checks that the
+# dashboards show data and prints how to connect. A second run reuses everything and is fast. Stop with: ./build/clickflow stack down
 set -euo pipefail
 cd "$(dirname "$0")"
 repo="$(pwd)"
@@ -41,6 +42,19 @@ if [[ "$(cf config show | sed -n 's/^ *airflow: *//p')" != false ]]; then
   cf dwh build >/dev/null
   done_step
 fi
+config_value() { cf config show | sed -n "s/^ *$1: *//p"; }
+if [[ "$(config_value superset)" != false ]]; then
+  superset_url="http://127.0.0.1:$(config_value superset_port)"
+  if [[ "$(cf sql --format csv "SELECT count() FROM analytics.quality_results" | tail -n 1)" == 0 ]]; then
+    step "running the data-quality checks"
+    cf quality run >/dev/null || true   # a failed check is shown on the dashboard, not fatal here
+    done_step
+  fi
+  step "Superset: checking the dashboards show data"
+  scripts/superset-check.sh "$superset_url" "$(config_value superset_password)" >/tmp/clickflow-superset.log 2>&1 \
+    || { echo; cat /tmp/clickflow-superset.log; exit 1; }
+  done_step
+fi
 
 cat <<INFO
 
@@ -50,6 +64,7 @@ clickflow is up ($((SECONDS - started)) s). Data and logs: $repo/var
               native 127.0.0.1:9000   user default / clickhouse; read-only: dashboards / dashboards
   PostgreSQL  127.0.0.1:5432          user clickflow / clickflow, databases airflow, superset
   Airflow     http://127.0.0.1:8080   admin / admin; DAGs in airflow/dags, docs/airflow.md
+  Superset    http://127.0.0.1:8088   admin / admin; 5 dashboards, docs/superset.md
 
   Load the samples:  build/clickflow produce --dir data/samples && build/clickflow load --once
   Status:            build/clickflow stack status

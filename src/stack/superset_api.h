@@ -21,11 +21,15 @@ class SupersetApi {
   // the install match the bundle. Throws Error with Superset's message on failure.
   void ImportAssets(const std::filesystem::path& zip) const;
 
- private:
+  // Any other call of the signed-in session (tests read charts and run SQL Lab with these).
   struct Response {
     long status = 0;
     std::string body;
   };
+  Response Get(const std::string& path) const { return Request("GET", path, "", {}); }
+  Response PostJson(const std::string& path, const std::string& body) const { return Request("POST", path, body, {}); }
+
+ private:
   Response Request(const std::string& method, const std::string& path, const std::string& json_body,
                    const std::filesystem::path& upload) const;
 
