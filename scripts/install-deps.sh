@@ -13,6 +13,8 @@ deps_dir="${CLICKFLOW_STACK_DEPS_DIR:-$repo/var/deps}"
 apt_packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git curl ca-certificates
+  # clang and compiler-rt (libclang_rt.fuzzer, asan, ubsan) for ./test.sh --fuzz
+  clang libclang-rt-dev
   # C++ libraries
   librdkafka-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev
   libfmt-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
@@ -44,6 +46,7 @@ fi
 "$repo/scripts/install-kafka.sh" "$deps_dir/kafka/libs"
 "$repo/scripts/install-airflow.sh" "$deps_dir/airflow-venv"
 "$repo/scripts/install-superset.sh" "$deps_dir/superset-venv"
+"$repo/scripts/install-compose.sh" "$deps_dir/compose-venv"
 
 # playwright-core for the browser tests (it drives Debian's chromium; it never downloads one).
 e2e="$repo/tests/e2e"

@@ -7,9 +7,11 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/stop_signal.h"
 #include "clickhouse/client.h"
 #include "common/error.h"
 #include "pipeline/dwh_builder.h"
+#include "pipeline/dwh_watch.h"
 #include "pipeline/retention.h"
 
 namespace clickflow::cli {
@@ -84,6 +86,26 @@ void RegisterDwh(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::IsMember({"all", "facts", "users", "geo", "optimize", "verify"}));
   AddBuildOptions(build, *options);
   build->callback([&global, options, step] { RunSteps(global.LoadConfig(), *step, *options); });
+
+  auto watch = std::make_shared<WatchOptions>();
+  auto* watch_cmd = dwh->add_subcommand(
+      "watch", "streaming mode: rebuild touched days every few seconds until stopped (SIGTERM/SIGINT)");
+  auto interval_ms = std::make_shared<int>(5000);
+  auto dims_every_ms = std::make_shared<int>(60000);
+  watch_cmd->add_option("--interval-ms", *interval_ms, "pause between micro-builds")
+      ->capture_default_str()->check(CLI::Range(100, 3'600'000));
+  watch_cmd->add_option("--dims-every-ms", *dims_every_ms, "rebuild dim_users and dim_geo at most this often")
+      ->capture_default_str()->check(CLI::Range(0, 86'400'000));
+  watch_cmd->add_option("--overlap-seconds", watch->build.overlap_seconds,
+                        "also treat rows ingested this long before the last watermark as new")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  watch_cmd->callback([&global, watch, interval_ms, dims_every_ms] {
+    watch->interval = std::chrono::milliseconds(*interval_ms);
+    watch->dims_every = std::chrono::milliseconds(*dims_every_ms);
+    WatchSummary s = WatchWarehouse(global.LoadConfig(), *watch, StopOnSignals());
+    std::cout << fmt::format("dwh watch: {} cycles, {} fact builds, {} dimension builds, {} errors\n", s.cycles,
+                             s.fact_builds, s.dim_builds, s.errors);
+  });
 
   auto* facts = dwh->add_subcommand("facts", "rebuild fact_events and the aggregates for the touched days");
   AddBuildOptions(facts, *options);

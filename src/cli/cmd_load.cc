@@ -1,20 +1,13 @@
 // `clickflow load (--once | --follow)`: Kafka -> ClickHouse staging, exactly once.
 #include <fmt/format.h>
-#include <signal.h>
 
-#include <atomic>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/stop_signal.h"
 #include "pipeline/loader.h"
 
 namespace clickflow::cli {
-namespace {
-
-std::atomic<bool> g_stop{false};
-void OnStopSignal(int) { g_stop = true; }
-
-}  // namespace
 
 void RegisterLoad(CLI::App& app, GlobalOptions& global) {
   auto* load = app.add_subcommand("load", "load Kafka topics into the ClickHouse staging tables, exactly once");
@@ -31,11 +24,7 @@ void RegisterLoad(CLI::App& app, GlobalOptions& global) {
     if (!*once && !options->follow) throw CLI::ValidationError("load", "give --once or --follow");
     Config config = global.LoadConfig();
     options->serve_metrics = options->follow && !*no_metrics;
-    struct sigaction sa {};
-    sa.sa_handler = OnStopSignal;
-    ::sigaction(SIGTERM, &sa, nullptr);
-    ::sigaction(SIGINT, &sa, nullptr);
-    LoaderSummary s = RunLoader(config, *options, g_stop);
+    LoaderSummary s = RunLoader(config, *options, StopOnSignals());
     std::cout << fmt::format("loaded {} rows and {} dead letters in {} batches from {} partitions in {:.1f} s "
                              "({:.0f} rows/s); lag {}\n",
                              s.rows, s.dead_letters, s.batches, s.partitions_assigned, s.seconds,

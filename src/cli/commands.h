@@ -26,5 +26,6 @@ void RegisterMigrate(CLI::App& app, GlobalOptions& global);
 void RegisterSql(CLI::App& app, GlobalOptions& global);
 void RegisterStack(CLI::App& app, GlobalOptions& global);
 void RegisterConfig(CLI::App& app, GlobalOptions& global);
+void RegisterSuperset(CLI::App& app, GlobalOptions& global);
 
 }  // namespace clickflow::cli

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   cli::RegisterMigrate(app, global);
   cli::RegisterSql(app, global);
   cli::RegisterQuality(app, global);
+  cli::RegisterSuperset(app, global);
 
   try {
     app.parse(argc, argv);

@@ -7,9 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -217,6 +220,35 @@ long ResidentBytes(pid_t pid) {
   long size = 0, resident = 0;
   if (!(statm >> size >> resident)) return 0;
   return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+long TreeResidentBytes(pid_t pid) {
+  // Parent of every process, from /proc/<pid>/stat (field 4, after the parenthesised name).
+  std::multimap<pid_t, pid_t> children;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close_paren = line.rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(close_paren + 2));
+    std::string state;
+    pid_t parent = 0;
+    if (rest >> state >> parent) children.emplace(parent, static_cast<pid_t>(std::stol(name)));
+  }
+  long total = 0;
+  std::vector<pid_t> todo = {pid};
+  while (!todo.empty()) {
+    const pid_t p = todo.back();
+    todo.pop_back();
+    total += ResidentBytes(p);
+    auto [first, last] = children.equal_range(p);
+    for (auto it = first; it != last; ++it) todo.push_back(it->second);
+  }
+  return total;
 }
 
 long UptimeSeconds(pid_t pid) {

@@ -43,6 +43,10 @@ bool Stop(pid_t pid, std::chrono::milliseconds grace);
 // Resident memory of a process in bytes (0 when unknown).
 long ResidentBytes(pid_t pid);
 
+// Resident memory of a process and all its descendants (gunicorn's and uvicorn's workers,
+// PostgreSQL's backends): what a server costs.
+long TreeResidentBytes(pid_t pid);
+
 // Seconds since the process started (0 when unknown).
 long UptimeSeconds(pid_t pid);
 

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "clickhouse/client.h"
 #include "common/error.h"
@@ -116,15 +117,24 @@ DimBuildSummary BuildDim(ClickHouseClient& client, const Config& config, const s
 
 }  // namespace
 
-DwhLock::DwhLock(const Config& config) {
+DwhLock::DwhLock(const Config& config, std::chrono::seconds wait) {
   std::error_code ec;
   std::filesystem::create_directories(config.RunDir(), ec);
   const std::string path = (config.RunDir() / "dwh.lock").string();
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd_);
-    throw Error("another warehouse build holds " + path + "; try again when it has finished");
+  // Builds take turns: the streaming micro-builds and the DAG's tasks often meet here.
+  const auto deadline = Clock::now() + wait;
+  bool logged = false;
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (Clock::now() >= deadline) {
+      ::close(fd_);
+      throw Error("another warehouse build held " + path + " for " + std::to_string(wait.count()) +
+                  " s; try again when it has finished");
+    }
+    if (!logged) spdlog::info("dwh: waiting for another warehouse build to finish ({})", path);
+    logged = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 

@@ -7,6 +7,7 @@
 // fact_events into their twins and swapped in the same way. The watermark is recorded in
 // dwh_build_state only after every swap, so a build killed anywhere reruns the same days and
 // ends with the same tables: every step drops what it is about to write before writing it.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -71,10 +72,11 @@ OptimizeSummary OptimizeWarehouse(ClickHouseClient& client, const Config& config
 std::vector<std::string> VerifyWarehouse(ClickHouseClient& client, const Config& config);
 
 // Holds an exclusive lock on <run dir>/dwh.lock for as long as it lives: two builds at once
-// would drop and fill the same build partitions under each other.
+// would drop and fill the same build partitions under each other. Waits up to `wait` for a
+// build in progress (the streaming micro-builds and the DAG's tasks take turns), then throws.
 class DwhLock {
  public:
-  explicit DwhLock(const Config& config);
+  explicit DwhLock(const Config& config, std::chrono::seconds wait = std::chrono::seconds(600));
   ~DwhLock();
   DwhLock(const DwhLock&) = delete;
   DwhLock& operator=(const DwhLock&) = delete;

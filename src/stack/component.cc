@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "stack/airflow_server.h"
+#include "stack/clickflow_service.h"
 #include "stack/clickhouse_server.h"
 #include "stack/kafka_broker.h"
 #include "stack/postgres_server.h"
@@ -19,6 +20,11 @@ std::vector<std::unique_ptr<Component>> MakeComponents(const Config& config) {
   out.push_back(std::make_unique<PostgresServer>(config));
   out.push_back(std::make_unique<ClickHouseServer>(config));
   out.push_back(std::make_unique<KafkaBroker>(config));
+  if (config.stack.streaming) {
+    using Kind = ClickflowService::Kind;
+    out.push_back(std::make_unique<ClickflowService>(config, Kind::kLoader));
+    out.push_back(std::make_unique<ClickflowService>(config, Kind::kWarehouseWatch));
+  }
   if (config.stack.airflow) {
     // The api-server first: the others report their health through it, and tasks need it.
     using Role = AirflowServer::Role;

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/net.h"
 #include "common/process.h"
+#include "pipeline/pipeline_status.h"
 #include "stack/component.h"
 #include "stack/state.h"
 
@@ -183,20 +184,42 @@ bool StackStatus(const Config& config, bool as_json) {
   }
   for (const auto& c : state->components) {
     const bool alive = c.pid > 0 && IsAlive(c.pid);
-    const long rss_mb = alive ? ResidentBytes(c.pid) / (1024 * 1024) : 0;
+    const long rss = alive ? TreeResidentBytes(c.pid) : 0;  // with its worker processes
+    const long rss_mb = rss / (1024 * 1024);
     const long uptime = alive ? std::time(nullptr) - c.started_at : 0;
     std::string ports;
     for (int p : c.ports) ports += (ports.empty() ? "" : ",") + std::to_string(p);
     all_healthy = all_healthy && c.state == "healthy" && alive;
     doc["components"].push_back({{"name", c.name}, {"state", c.state}, {"pid", c.pid}, {"alive", alive},
-                                 {"ports", c.ports}, {"rss_bytes", alive ? ResidentBytes(c.pid) : 0},
+                                 {"ports", c.ports}, {"rss_bytes", rss},
                                  {"uptime_s", uptime}, {"restarts", c.restarts}});
     if (!as_json) {
       std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>8}s {:>8}\n", c.name, c.state, ports,
                                c.pid, rss_mb, uptime, c.restarts);
     }
   }
-  if (as_json) std::cout << doc.dump(2) << "\n";
+  // The data: loader lag per topic and the warehouse's freshness.
+  const PipelineStatus pipeline = ReadPipelineStatus(config);
+  nlohmann::json topics = nlohmann::json::array();
+  for (const TopicLag& t : pipeline.topics) topics.push_back({{"topic", t.topic}, {"end_offset", t.end}, {"lag", t.lag}});
+  doc["pipeline"] = {{"topics", topics},
+                     {"facts", pipeline.facts},
+                     {"newest_fact_age_s", pipeline.newest_fact_age_s ? nlohmann::json(*pipeline.newest_fact_age_s) : nullptr},
+                     {"newest_load_age_s", pipeline.newest_load_age_s ? nlohmann::json(*pipeline.newest_load_age_s) : nullptr},
+                     {"error", pipeline.error}};
+  if (as_json) {
+    std::cout << doc.dump(2) << "\n";
+    return all_healthy;
+  }
+  if (!pipeline.error.empty()) {
+    std::cout << "\npipeline: unavailable (" << pipeline.error << ")\n";
+    return all_healthy;
+  }
+  std::cout << fmt::format("\n{:<21} {:>12} {:>10}\n", "TOPIC", "END OFFSET", "LAG");
+  for (const TopicLag& t : pipeline.topics) std::cout << fmt::format("{:<21} {:>12} {:>10}\n", t.topic, t.end, t.lag);
+  auto age = [](const std::optional<int64_t>& s) { return s ? fmt::format("{} s ago", *s) : std::string("none yet"); };
+  std::cout << fmt::format("\nfact_events: {} rows; newest event {}; newest staging load {}\n", pipeline.facts,
+                           age(pipeline.newest_fact_age_s), age(pipeline.newest_load_age_s));
   return all_healthy;
 }
 

@@ -146,7 +146,7 @@ std::map<std::string, std::string> SupersetHome::BundleValues() const {
   };
 }
 
-void SupersetHome::ImportAssets() const {
+bool SupersetHome::ImportAssets(const std::string& url, bool force) const {
   const auto files = AssetFiles(AssetsDir());
   if (files.empty()) throw Error("no assets (*.yaml) in " + AssetsDir().string());
 
@@ -154,9 +154,10 @@ void SupersetHome::ImportAssets() const {
   std::string digest_input = InstalledLock();
   for (const auto& [name, value] : BundleValues()) digest_input += name + "=" + value + "\n";
   for (const auto& file : files) digest_input += file.string() + "\n" + ReadFile(AssetsDir() / file);
+  digest_input += url + "\n";
   const std::string digest = Sha256Hex(digest_input) + "\n";
   const fs::path stamp = Dir() / "assets-imported.sha256";
-  if (fs::exists(stamp) && ReadFile(stamp) == digest) return;
+  if (!force && fs::exists(stamp) && ReadFile(stamp) == digest) return false;
 
   // Render into a private folder: the database file holds the read-only password.
   const fs::path work = Dir() / "bundle";
@@ -170,17 +171,19 @@ void SupersetHome::ImportAssets() const {
               fs::perms(0600));
   }
   SpawnOptions zip;
-  zip.argv = {Bin("python").string(), "-m", "zipfile", "-c", (work / "bundle.zip").string(),
+  // The venv's Python where the stack installed one (docker-compose's init image has python3).
+  zip.argv = {fs::exists(Bin("python")) ? Bin("python").string() : "python3", "-m", "zipfile", "-c", (work / "bundle.zip").string(),
               (work / kBundleTop).string()};
   CommandResult zipped = RunCommand(zip);
   if (zipped.exit_code != 0) throw Error("cannot zip the Superset bundle: " + zipped.output);
 
   const auto begin = std::chrono::steady_clock::now();
-  SupersetApi(SupersetLocalUrl(config_), "admin", config_.stack.superset_password).ImportAssets(work / "bundle.zip");
+  SupersetApi(url, "admin", config_.stack.superset_password).ImportAssets(work / "bundle.zip");
   spdlog::info("superset: imported {} asset files in {:.1f} s", files.size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
   fs::remove_all(work);
   WriteFile(stamp, digest);
+  return true;
 }
 
 }  // namespace clickflow::stack

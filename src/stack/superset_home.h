@@ -36,10 +36,11 @@ class SupersetHome {
   void InitOnce() const;
 
   // Imports superset/assets/ (database through the read-only ClickHouse user, datasets,
-  // charts, dashboards) through the running server's assets API, unless this exact bundle was
-  // imported already. Objects are matched by uuid and overwritten, so a changed bundle (or a
-  // changed read-only password) replaces them and never duplicates anything.
-  void ImportAssets() const;
+  // charts, dashboards) through the assets API of the Superset at `url`, unless this exact
+  // bundle was imported there already (or `force`). Objects are matched by uuid and
+  // overwritten, so a changed bundle (or a changed read-only password) replaces them and never
+  // duplicates anything. Returns false when it had nothing to do.
+  bool ImportAssets(const std::string& url, bool force = false) const;
 
   std::map<std::string, std::string> Env() const;
 

@@ -17,7 +17,7 @@ class SupersetServer : public Component {
   void Prepare() override;
   SpawnOptions Command() const override;
   bool Healthy() const override;
-  void AfterHealthy() override { home_.ImportAssets(); }
+  void AfterHealthy() override { home_.ImportAssets(SupersetLocalUrl(config_)); }
   std::chrono::seconds StartTimeout() const override;
 
  private:
