@@ -66,7 +66,8 @@ clickflow is up ($((SECONDS - started)) s). Data and logs: $repo/var
   Airflow     http://127.0.0.1:8080   admin / admin; DAGs in airflow/dags, docs/airflow.md
   Superset    http://127.0.0.1:8088   admin / admin; 5 dashboards, docs/superset.md
 
-  Load the samples:  build/clickflow produce --dir data/samples && build/clickflow load --once
+  Send events:       build/clickflow produce --dir data/samples   (streaming mode loads and builds them)
+  Loader metrics:    http://127.0.0.1:9464/metrics
   Status:            build/clickflow stack status
   Stop:              build/clickflow stack down
 INFO

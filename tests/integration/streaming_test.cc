@@ -1,0 +1,166 @@
+// Streaming mode (stack.streaming: true) on a stack of its own (the shared one loads with
+// `load --once` in other suites, and two loaders in one group would split its partitions):
+// produced events reach fact_events within seconds through the supervised `load --follow` and
+// `dwh watch` services; the loader service and the Kafka broker killed with -9 are restarted
+// by the supervisor, and afterwards every event is in the warehouse exactly once.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "clickhouse/client.h"
+#include "common/net.h"
+#include "common/template.h"
+#include "stack/state.h"
+#include "test_env.h"
+
+namespace clickflow {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+class StreamingTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("clickflow-streaming-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    fs::permissions(dir_, fs::perms(0755));  // service users must reach their folders
+    Config c;
+    c.data_dir = dir_ / "var";
+    c.stack.deps_dir = testing::StackConfig().stack.deps_dir;
+    c.kafka.bootstrap_servers = "127.0.0.1:" + std::to_string(PickFreePort());
+    c.clickhouse.url = "http://127.0.0.1:" + std::to_string(PickFreePort());
+    c.stack.kafka_controller_port = PickFreePort();
+    c.stack.clickhouse_tcp_port = PickFreePort();
+    c.stack.postgres_port = PickFreePort();
+    c.stack.metrics_port = PickFreePort();
+    c.stack.airflow = false;
+    c.stack.superset = false;
+    c.stack.streaming = true;
+    config_file_ = dir_ / "clickflow.yaml";
+    WriteFile(config_file_, ToYaml(c));
+    config_ = LoadConfig(config_file_.string());
+    CommandResult up = Cf({"stack", "up"});
+    ASSERT_EQ(up.exit_code, 0) << up.output;
+    for (const char* name : {"loader", "dwh-watch"}) {
+      ASSERT_NE(up.output.find(name), std::string::npos) << "no " << name << " service:\n" << up.output;
+    }
+  }
+
+  static void TearDownTestSuite() {
+    CommandResult down = Cf({"stack", "down"});
+    EXPECT_EQ(down.exit_code, 0) << down.output;
+    fs::remove_all(dir_);
+  }
+
+  static CommandResult Cf(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {CLICKFLOW_BINARY, "--config", config_file_.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::RunProgram(argv);
+  }
+
+  // Generates `events` clean events with `seed` and produces them; returns nothing but fails
+  // the test on an error.
+  static void GenerateAndProduce(int events, int seed) {
+    const fs::path out = dir_ / ("gen-" + std::to_string(seed));
+    CommandResult gen = Cf({"generate", "--out", out.string(), "--events", std::to_string(events), "--seed",
+                            std::to_string(seed), "--days", "3", "--start", "2026-11-20 00:00:00"});
+    ASSERT_EQ(gen.exit_code, 0) << gen.output;
+    CommandResult produce = Cf({"produce", "--dir", out.string(), "--no-progress"});
+    ASSERT_EQ(produce.exit_code, 0) << produce.output;
+  }
+
+  static int64_t Facts() {
+    try {
+      ClickHouseClient client(config_.clickhouse);
+      return client.QueryInt("SELECT count() FROM analytics.fact_events");
+    } catch (const Error&) {
+      return -1;  // ClickHouse restarting
+    }
+  }
+
+  // Waits until fact_events holds `want` rows; returns the seconds it took (or -1).
+  static double WaitForFacts(int64_t want, std::chrono::seconds limit) {
+    const auto start = Clock::now();
+    while (Clock::now() - start < limit) {
+      if (Facts() == want) return std::chrono::duration<double>(Clock::now() - start).count();
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return -1;
+  }
+
+  static stack::ComponentState Component(const std::string& name) {
+    auto state = stack::ReadState(config_.RunDir());
+    if (state) {
+      for (const auto& c : state->components) {
+        if (c.name == name) return c;
+      }
+    }
+    return {};
+  }
+
+  // Kills the component with -9 and waits until the supervisor reports it healthy again.
+  static void KillAndAwaitRestart(const std::string& name) {
+    const stack::ComponentState before = Component(name);
+    ASSERT_GT(before.pid, 0) << name;
+    ASSERT_EQ(::kill(before.pid, SIGKILL), 0) << name;
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    stack::ComponentState now;
+    while (Clock::now() < deadline) {
+      now = Component(name);
+      if (now.restarts > before.restarts && now.state == "healthy" && now.pid != before.pid) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_GT(now.restarts, before.restarts) << name << " was not restarted";
+    EXPECT_EQ(now.state, "healthy") << name;
+  }
+
+  static inline fs::path dir_;
+  static inline fs::path config_file_;
+  static inline Config config_;
+};
+
+TEST_F(StreamingTest, ProducedEventsReachTheWarehouseWithinSecondsAndLoadersSurviveKillNine) {
+  // 1. Steady state: 5,000 events produced, built into fact_events by the services alone.
+  GenerateAndProduce(5000, 101);
+  const double first = WaitForFacts(5000, std::chrono::seconds(120));
+  ASSERT_GE(first, 0) << "fact_events has " << Facts() << " rows, want 5000";
+  std::cout << "5000 produced events in fact_events after " << first << " s\n";
+
+  // 2. The loader service killed with -9, then more events: the restarted loader resumes from
+  //    the offsets recorded in ClickHouse.
+  KillAndAwaitRestart("loader");
+  GenerateAndProduce(5000, 102);
+  // 3. The broker killed with -9 while the loader is consuming, then more events.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  KillAndAwaitRestart("kafka");
+  GenerateAndProduce(5000, 103);
+
+  ASSERT_GE(WaitForFacts(15000, std::chrono::seconds(240)), 0) << "fact_events has " << Facts() << " rows";
+  ClickHouseClient client(config_.clickhouse);
+  EXPECT_EQ(client.QueryInt("SELECT uniqExact(event_id) FROM analytics.fact_events"), 15000);
+  // Every Kafka message in staging exactly once.
+  for (const char* table : {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw"}) {
+    EXPECT_EQ(client.QueryInt(std::string("SELECT count() - uniqExact(_topic, _partition, _offset) FROM analytics.") +
+                              table),
+              0)
+        << table;
+    EXPECT_EQ(client.QueryInt(std::string("SELECT count() FROM analytics.") + table), 15000) << table;
+  }
+  // The status shows the loader caught up on every topic.
+  CommandResult status = Cf({"stack", "status", "--json"});
+  const auto doc = nlohmann::json::parse(status.output, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << status.output;
+  ASSERT_EQ(doc["pipeline"]["topics"].size(), 4u) << status.output;
+  for (const auto& t : doc["pipeline"]["topics"]) EXPECT_EQ(t["lag"], 0) << t.dump();
+  EXPECT_EQ(doc["pipeline"]["facts"], 15000);
+}
+
+}  // namespace
+}  // namespace clickflow
