@@ -118,7 +118,7 @@ HttpResult Http(const std::string& method, const std::string& path, const std::s
   return out;
 }
 
-std::string Token(const std::string& user = "admin", const std::string& password = "admin") {
+std::string Token(const std::string& user = "admin", const std::string& password = StackConfig().stack.airflow_password) {
   HttpResult r = Http("POST", "/auth/token", "", json{{"username", user}, {"password", password}}.dump());
   if (r.status != 200 && r.status != 201) return "";
   return r.Json().value("access_token", "");
@@ -238,7 +238,7 @@ TEST_F(AirflowTest, UiAnswersAndLoginWorksWithAdminOnly) {
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("<html"), std::string::npos) << page.body.substr(0, 300);
   EXPECT_EQ(Http("GET", "/api/v2/monitor/health").status, 200);
-  EXPECT_FALSE(Token("admin", "admin").empty());
+  EXPECT_FALSE(Token("admin", StackConfig().stack.airflow_password).empty());
   EXPECT_EQ(Http("POST", "/auth/token", "", R"({"username": "admin", "password": "wrong"})").status, 401);
   EXPECT_EQ(Http("GET", "/api/v2/dags").status, 401) << "the API must need a token";
 

@@ -50,7 +50,15 @@ int Up(const fs::path& config_file) {
   c.stack.airflow_port = PickFreePort();
   c.stack.superset_port = PickFreePort();
   c.stack.metrics_port = PickFreePort();
-  WriteFile(config_file, ToYaml(c));
+  // Not the defaults: tests must use the configured logins, and the security test can look
+  // for each password in logs and status output (a default like "clickhouse" is everywhere).
+  const std::string suffix = RandomHex(4);
+  c.clickhouse.password = "ch-pw-" + suffix;
+  c.clickhouse.readonly_password = "ro-pw-" + suffix;
+  c.stack.postgres_password = "pg-pw-" + suffix;
+  c.stack.airflow_password = "af-pw-" + suffix;
+  c.stack.superset_password = "ss-pw-" + suffix;
+  WriteFile(config_file, ToYaml(c), fs::perms(0600));
   std::cout << "stack fixture: data dir " << pattern << ", config " << config_file << "\n";
   int code = RunClickflow(config_file, {"stack", "up"});
   if (code != 0) RunClickflow(config_file, {"stack", "logs", "-n", "40"});
