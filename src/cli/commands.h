@@ -27,5 +27,6 @@ void RegisterSql(CLI::App& app, GlobalOptions& global);
 void RegisterStack(CLI::App& app, GlobalOptions& global);
 void RegisterConfig(CLI::App& app, GlobalOptions& global);
 void RegisterSuperset(CLI::App& app, GlobalOptions& global);
+void RegisterBackup(CLI::App& app, GlobalOptions& global);
 
 }  // namespace clickflow::cli

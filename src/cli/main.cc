@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   cli::RegisterSql(app, global);
   cli::RegisterQuality(app, global);
   cli::RegisterSuperset(app, global);
+  cli::RegisterBackup(app, global);
 
   try {
     app.parse(argc, argv);
