@@ -21,7 +21,7 @@ apt_packages=(
   # servers and their clients
   clickhouse-server clickhouse-client postgresql postgresql-client kcat default-jre-headless maven
   # tests and tools
-  python3 python3-venv chromium nodejs procps psmisc
+  python3 python3-venv chromium nodejs procps psmisc bc
 )
 # Debian's nodejs has npm apart; NodeSource's nodejs (Node 20 on this image) bundles it.
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
