@@ -160,12 +160,21 @@ void AssignNode(const Field& field, const YAML::Node& node, const std::string& s
   Assign(field, node.Scalar(), source, base_dir);
 }
 
+// A mapping key as text; a list or map used as a key ("? [a]") is an error naming the file,
+// not a yaml-cpp conversion exception.
+std::string KeyName(const YAML::Node& key, const std::string& source, const std::string& section) {
+  if (!key.IsScalar() && !key.IsNull()) {
+    Fail(source, section.empty() ? "top level" : section, "expected a key name, not a list or map");
+  }
+  return key.as<std::string>();
+}
+
 void ApplyYaml(const YAML::Node& root, std::vector<Field>& fields, const std::string& source,
                const fs::path& base_dir) {
   if (!root || root.IsNull()) return;
   if (!root.IsMap()) throw Error(source + ": the top level must be a map of sections");
   for (const auto& entry : root) {
-    const std::string name = entry.first.as<std::string>();
+    const std::string name = KeyName(entry.first, source, "");
     if (const Field* top = Find(fields, "", name)) {
       AssignNode(*top, entry.second, source, base_dir);
       continue;
@@ -174,7 +183,7 @@ void ApplyYaml(const YAML::Node& root, std::vector<Field>& fields, const std::st
     if (entry.second.IsNull()) continue;
     if (!entry.second.IsMap()) Fail(source, name, "expected a map of keys");
     for (const auto& item : entry.second) {
-      const std::string key = item.first.as<std::string>();
+      const std::string key = KeyName(item.first, source, name);
       const Field* field = Find(fields, name, key);
       if (!field) Fail(source, name + "." + key, "unknown key");
       AssignNode(*field, item.second, source, base_dir);
@@ -271,10 +280,18 @@ std::string ToYaml(const Config& config) {
       open_section = f.section;
     }
     out << YAML::Key << f.key << YAML::Value;
+    // yaml-cpp writes a text ending in '\r' as a plain scalar, and reading it back drops the
+    // '\r': quote such texts.
+    auto emit_text = [&](const std::string& value) {
+      if (value.find('\r') != std::string::npos) out << YAML::DoubleQuoted;
+      out << value;
+    };
     std::visit([&](auto* p) {
       using T = std::remove_pointer_t<decltype(p)>;
       if constexpr (std::is_same_v<T, fs::path>) {
-        out << p->string();
+        emit_text(p->string());
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        emit_text(*p);
       } else if constexpr (std::is_same_v<T, double>) {
         // Shortest text that reads back as the same value: 0.05, not 0.050000000000000003.
         char text[32];

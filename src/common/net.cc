@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <charconv>
+
 #include "common/error.h"
 
 namespace clickflow {
@@ -19,6 +21,13 @@ sockaddr_in Address(const std::string& host, int port) {
     throw Error("not an IPv4 address: " + host);
   }
   return addr;
+}
+
+// A TCP port: only digits, 1..65535 (std::stoi would take "80abc", "-1" and "99999").
+bool ParsePort(const std::string& text, int& port) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, port);
+  return ec == std::errc() && ptr == end && port >= 1 && port <= 65535;
 }
 
 }  // namespace
@@ -63,11 +72,7 @@ HostPort ParseHostPort(const std::string& text) {
   if (colon == std::string::npos || colon == 0) throw Error("expected host:port, got '" + text + "'");
   HostPort hp;
   hp.host = first.substr(0, colon);
-  try {
-    hp.port = std::stoi(first.substr(colon + 1));
-  } catch (const std::exception&) {
-    throw Error("expected host:port, got '" + text + "'");
-  }
+  if (!ParsePort(first.substr(colon + 1), hp.port)) throw Error("expected host:port, got '" + text + "'");
   return hp;
 }
 
@@ -76,8 +81,13 @@ int UrlPort(const std::string& url) {
   std::string rest = scheme_end == std::string::npos ? url : url.substr(scheme_end + 3);
   rest = rest.substr(0, rest.find('/'));
   auto colon = rest.rfind(':');
-  if (colon == std::string::npos) return url.rfind("https", 0) == 0 ? 443 : 80;
-  return std::stoi(rest.substr(colon + 1));
+  // No port, or only the colons inside an IPv6 literal ("http://[::1]/").
+  if (colon == std::string::npos || (rest[0] == '[' && colon < rest.find(']'))) {
+    return url.rfind("https", 0) == 0 ? 443 : 80;
+  }
+  int port = 0;
+  if (!ParsePort(rest.substr(colon + 1), port)) throw Error("expected a port 1-65535 in URL '" + url + "'");
+  return port;
 }
 
 std::string UrlHost(const std::string& url) {

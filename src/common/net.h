@@ -21,7 +21,7 @@ struct HostPort {
 };
 HostPort ParseHostPort(const std::string& text);
 
-// Port of an http(s):// URL (80/443 when absent).
+// Port of an http(s):// URL (80/443 when absent); throws Error when it is not 1..65535.
 int UrlPort(const std::string& url);
 
 // Host of an http(s):// URL ("::1" for "http://[::1]:8123/").

@@ -46,7 +46,12 @@ class Builder {
 
   Model Build() {
     model_.events.reserve(options_.events);
-    while (model_.events.size() < options_.events) Walk(NewSession(), SessionStart());
+    while (model_.events.size() < options_.events) {
+      // Both draw from rng_, and argument order is unspecified (GCC went right to left, clang
+      // left to right): draw the start first, as data/samples/ was made, on every compiler.
+      const int64_t start = SessionStart();
+      Walk(NewSession(), start);
+    }
     return std::move(model_);
   }
 

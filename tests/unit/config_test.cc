@@ -54,6 +54,16 @@ TEST(ConfigTest, BadValueNamesTheKey) {
             "test.yaml: kafka.bootstrap_servers: expected a single value, not a list or map");
 }
 
+// Found by tests/fuzz/config_fuzz ("kafka:\n? - topic_partitions: 3\n"): a list or map used as
+// a key escaped as yaml-cpp's TypedBadConversion, without the file or the key.
+TEST(ConfigTest, ListOrMapAsKeyNamesTheFile) {
+  EXPECT_EQ(ErrorOf("kafka:\n? - topic_partitions: 3\n"),
+            "test.yaml: top level: expected a key name, not a list or map");
+  EXPECT_EQ(ErrorOf("{[a, b]: 1}\n"), "test.yaml: top level: expected a key name, not a list or map");
+  EXPECT_EQ(ErrorOf("kafka:\n  ? {a: 1}\n  : 3\n"),
+            "test.yaml: kafka: expected a key name, not a list or map");
+}
+
 TEST(ConfigTest, InvalidYamlIsReported) {
   EXPECT_NE(ErrorOf("kafka: {a: [\n").find("test.yaml: not valid YAML"), std::string::npos);
 }
@@ -100,6 +110,18 @@ TEST(ConfigTest, YamlRoundTrip) {
   EXPECT_EQ(back.kafka.topic_partitions, 5);
   EXPECT_EQ(back.stack.postgres_port, 6543);
   EXPECT_EQ(back.clickhouse.url, c.clickhouse.url);
+}
+
+// Found by tests/fuzz/config_fuzz: a value ending in '\r' (here "pw\r") came back from
+// ToYaml -> ParseConfig without its '\r' (yaml-cpp wrote it as a plain scalar).
+TEST(ConfigTest, YamlRoundTripKeepsCarriageReturns) {
+  Config c = ParseConfig("clickhouse: {password: \"pw\\r\", user: \"\\r\"}\nstack: {deps_dir: \"/d\\r\"}\n",
+                         "a.yaml", "/b");
+  ASSERT_EQ(c.clickhouse.password, "pw\r");
+  Config back = ParseConfig(ToYaml(c), "b.yaml", "/b");
+  EXPECT_EQ(back.clickhouse.password, "pw\r");
+  EXPECT_EQ(back.clickhouse.user, "\r");
+  EXPECT_EQ(back.stack.deps_dir, "/d\r");
 }
 
 }  // namespace
