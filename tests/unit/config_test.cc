@@ -6,18 +6,12 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "config_error.h"
 
 namespace clickflow {
 namespace {
 
-std::string ErrorOf(const std::string& yaml) {
-  try {
-    ParseConfig(yaml, "test.yaml", "/base");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string ErrorOf(const std::string& yaml) { return testing::ConfigErrorOf(yaml); }
 
 TEST(ConfigTest, DefaultsMatchTheLocalPlatform) {
   Config c = ParseConfig("", "test.yaml", "/base");

@@ -3,18 +3,12 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "config_error.h"
 
 namespace clickflow {
 namespace {
 
-std::string ErrorOf(const std::string& yaml) {
-  try {
-    ParseConfig(yaml, "test.yaml", "/base");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string ErrorOf(const std::string& yaml) { return testing::ConfigErrorOf(yaml); }
 
 TEST(QualityConfigTest, DefaultsJudgeIngestionStrictlyAndEventAgeGenerously) {
   Config c = ParseConfig("", "test.yaml", "/base");
