@@ -27,8 +27,14 @@ std::string DescribeDays(const std::vector<dwh::Day>& days) {
   return fmt::format("{} .. {}", dwh::DayToIso(days.front()), dwh::DayToIso(days.back()));
 }
 
-void RunFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options) {
-  FactBuildSummary s = BuildFacts(client, config, options);
+void RunFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options, bool append) {
+  FactBuildSummary s = append ? AppendFacts(client, config, options) : BuildFacts(client, config, options);
+  if (append) {
+    std::cout << fmt::format("facts: appended to {} day(s), rebuilt {} day(s) whole ({}): {} rows in {:.1f} s\n",
+                             s.appended.size(), s.days.size() - s.appended.size(), DescribeDays(s.days), s.rows,
+                             s.seconds);
+    return;
+  }
   std::cout << fmt::format("facts: rebuilt {} day(s) ({}) in {} batch(es): {} rows in {:.1f} s\n",
                            s.days.size(), DescribeDays(s.days), s.batches, s.rows, s.seconds);
 }
@@ -52,18 +58,31 @@ void RunVerify(ClickHouseClient& client, const Config& config) {
   throw Error(fmt::format("warehouse verification failed: {} problem(s)", problems.size()));
 }
 
-void RunSteps(const Config& config, const std::string& step, const DwhOptions& options) {
+// Options of `dwh build` and `dwh facts`.
+struct BuildOptions {
+  DwhOptions dwh;
+  bool append = false;
+};
+
+void RunSteps(const Config& config, const std::string& step, const BuildOptions& options) {
   ClickHouseClient client(config.clickhouse);
   const bool all = step == "all";
-  if (all || step == "facts") RunFacts(client, config, options);
+  if (all || step == "facts") RunFacts(client, config, options.dwh, options.append);
   if (all || step == "users") RunDim(BuildDimUsers(client, config));
   if (all || step == "geo") RunDim(BuildDimGeo(client, config));
   if (all || step == "optimize") RunOptimize(client, config);
   if (all || step == "verify") RunVerify(client, config);
 }
 
-void AddBuildOptions(CLI::App* cmd, DwhOptions& options) {
+void AddBuildOptions(CLI::App* cmd, BuildOptions& build) {
+  DwhOptions& options = build.dwh;
   cmd->add_flag("--full", options.full, "rebuild every event day in staging, not only the touched ones");
+  cmd->add_flag("--append", build.append,
+                "as `dwh watch` does: append new events, rebuild only days whose existing events changed");
+  cmd->add_option("--append-grace-seconds", options.append_grace_seconds,
+                  "--append: how long an event missing its location, device or geo row waits for it")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--overlap-seconds", options.overlap_seconds,
                   "also treat rows ingested this long before the last watermark as new")
       ->capture_default_str()
@@ -78,7 +97,7 @@ void AddBuildOptions(CLI::App* cmd, DwhOptions& options) {
 void RegisterDwh(CLI::App& app, GlobalOptions& global) {
   auto* dwh = app.add_subcommand("dwh", "build and check the warehouse layer (facts, aggregates, dimensions)");
   dwh->require_subcommand(1);
-  auto options = std::make_shared<DwhOptions>();
+  auto options = std::make_shared<BuildOptions>();
   auto step = std::make_shared<std::string>("all");
 
   auto* build = dwh->add_subcommand("build", "rebuild the days touched by new staging rows, then the dimensions");
@@ -89,7 +108,7 @@ void RegisterDwh(CLI::App& app, GlobalOptions& global) {
 
   auto watch = std::make_shared<WatchOptions>();
   auto* watch_cmd = dwh->add_subcommand(
-      "watch", "streaming mode: rebuild touched days every few seconds until stopped (SIGTERM/SIGINT)");
+      "watch", "streaming mode: bring the facts up to date every few seconds until stopped (SIGTERM/SIGINT)");
   auto interval_ms = std::make_shared<int>(5000);
   auto dims_every_ms = std::make_shared<int>(60000);
   watch_cmd->add_option("--interval-ms", *interval_ms, "pause between micro-builds")

@@ -53,7 +53,9 @@ std::vector<Field> Fields(Config& c) {
       {"clickhouse", "password", &c.clickhouse.password},
       {"clickhouse", "readonly_user", &c.clickhouse.readonly_user},
       {"clickhouse", "readonly_password", &c.clickhouse.readonly_password},
-      {"pipeline", "batch_size", &c.pipeline.batch_size, 1, 10'000'000},
+      // At most max_insert_block_size (1,048,576) rows, so that one INSERT stays one block, one part.
+      {"pipeline", "batch_size", &c.pipeline.batch_size, 1, 1'000'000},
+      {"pipeline", "backlog_batch_size", &c.pipeline.backlog_batch_size, 1, 1'000'000},
       {"pipeline", "flush_interval_ms", &c.pipeline.flush_interval_ms, 1, 3'600'000},
       {"pipeline", "staging_keep_days", &c.pipeline.staging_keep_days, 0, 100'000},
       {"pipeline", "staging_ttl_days", &c.pipeline.staging_ttl_days, 1, 100'000},

@@ -24,6 +24,9 @@ struct ClickHouseConfig {
 
 struct PipelineConfig {
   int batch_size = 1000;
+  // While more than a batch is waiting in Kafka, batches grow up to this many rows per table:
+  // each INSERT costs ClickHouse a part, so a backlog is cleared with fewer, larger ones.
+  int backlog_batch_size = 100'000;
   int flush_interval_ms = 1000;
   int staging_keep_days = 7;
   int staging_ttl_days = 90;

@@ -17,6 +17,7 @@
 
 #include "clickhouse/client.h"
 #include "common/error.h"
+#include "pipeline/dwh_steps.h"
 #include "pipeline/retention.h"
 
 namespace clickflow {
@@ -27,6 +28,10 @@ using Clock = std::chrono::steady_clock;
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+}  // namespace
+
+namespace dwh_steps {
 
 // Rows of TabSeparated numbers: "20261101\t37\n..." -> {{20261101, 37}, ...}.
 std::vector<std::vector<uint64_t>> ParseNumberRows(const std::string& tsv) {
@@ -95,6 +100,16 @@ int64_t LastWatermark(ClickHouseClient& client, const std::string& db, const std
   return client.QueryInt(dwh::LastWatermarkSql(db, component));
 }
 
+bool StagingWasCleared(ClickHouseClient& client, const std::string& db) {
+  return client.QueryInt(fmt::format("SELECT count() FROM {}.dwh_build_state WHERE component = {}", db,
+                                     Quote(kStagingDroppedComponent))) > 0;
+}
+
+}  // namespace dwh_steps
+
+namespace {
+using namespace dwh_steps;
+
 DimBuildSummary BuildDim(ClickHouseClient& client, const Config& config, const std::string& table,
                          const std::string& insert_sql) {
   DwhLock lock(config);
@@ -116,6 +131,8 @@ DimBuildSummary BuildDim(ClickHouseClient& client, const Config& config, const s
 }
 
 }  // namespace
+
+using namespace dwh_steps;
 
 DwhLock::DwhLock(const Config& config, std::chrono::seconds wait) {
   std::error_code ec;
@@ -165,8 +182,7 @@ FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, cons
   // Facts whose staging rows are gone must be carried over from fact_events when their day is
   // rebuilt. That costs a scan of staging's event_ids per batch, so it runs only once
   // retention has dropped staging partitions (it records that before dropping any).
-  const bool carry_forward = client.QueryInt(fmt::format(
-      "SELECT count() FROM {}.dwh_build_state WHERE component = {}", db, Quote(kStagingDroppedComponent))) > 0;
+  const bool carry_forward = StagingWasCleared(client, db);
   summary.batches = batches.size();
   spdlog::info("dwh: {} day(s) to rebuild in {} batch(es) ({})", summary.days.size(), batches.size(),
                since == 0 ? "all days" : "rows ingested since watermark " + std::to_string(last) +

@@ -21,11 +21,11 @@ class ClickHouseClient;
 
 struct DwhOptions {
   bool full = false;  // rebuild every event day in staging, ignoring the watermark
-  // Rows count as new from (last watermark - overlap). The loader stamps _ingested_at when a
-  // batch opens and commits it up to flush_interval later (longer while it retries through an
-  // outage), so a batch stamped just before the watermark can commit just after the build
-  // read it. Re-reading a few minutes rebuilds a few days twice, which is harmless; missing a
-  // batch would not be.
+  // Rows count as new from (last watermark - overlap). The loader stamps _ingested_at right
+  // before each INSERT attempt, so a batch commits at most one INSERT (30 s receive timeout)
+  // after its stamp, and one stamped just before the watermark can commit just after the
+  // build read it. Re-reading a few minutes rebuilds a few days twice, which is harmless;
+  // missing a batch would not be.
   int overlap_seconds = 300;
   // Browser rows per INSERT: several days per statement amortize the scans of staging that
   // every batch needs (each side reads its whole key column to find the batch's keys); the
@@ -33,10 +33,18 @@ struct DwhOptions {
   // 1M staged events build in ~11 s as one batch vs ~18 s one day per batch; with 10M staged,
   // 2M-row batches hit the 4 GB per-query memory limit of the local stack, 1M-row ones fit.
   uint64_t batch_rows = 1'000'000;
+
+  // AppendFacts only (streaming micro-builds). Its "new rows" overlap: a batch commits at most
+  // one INSERT (30 s) after its stamp, so 60 s is enough, and it keeps the delta small.
+  int append_overlap_seconds = 60;
+  // An event whose location, device or geo row has not arrived yet waits this long before it
+  // is appended without it; a side arriving after that forces a rebuild of its day.
+  int append_grace_seconds = 20;
 };
 
 struct FactBuildSummary {
-  std::vector<dwh::Day> days;
+  std::vector<dwh::Day> days;      // every day swapped in
+  std::vector<dwh::Day> appended;  // AppendFacts: the days new events were appended to (rest rebuilt)
   size_t batches = 0;
   uint64_t rows = 0;  // fact rows of the rebuilt days after the build
   int64_t watermark = 0;
@@ -57,6 +65,18 @@ struct OptimizeSummary {
 // Rebuilds the touched days of fact_events and both aggregates. Throws Error on failure;
 // another build holding the lock (same data dir) is an Error too.
 FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options);
+
+// The streaming micro-build: the same result as BuildFacts, without rebuilding whole days in
+// the common case. It computes the facts of every event touched since the last build into a
+// scratch table (fact_events_delta) and compares them with fact_events:
+//   - events fact_events does not hold yet are appended to the build twins (the views feed the
+//     aggregates' twins) and their days swapped in, as a full build would;
+//   - an event whose fact differs (a late side, a newer copy, a moved day) makes its days
+//     rebuild whole, the BuildFacts way.
+// Appending to a day relies on the twin holding exactly what fact_events holds for it (the
+// last swap copied it); a day where the counts differ is rebuilt whole instead. Falls back to
+// BuildFacts before the first build and once retention has cleared staging.
+FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options);
 
 // Full rebuilds of dim_users / dim_geo from fact_events.
 DimBuildSummary BuildDimUsers(ClickHouseClient& client, const Config& config);

@@ -22,15 +22,17 @@ constexpr const char* kLatest =
 
 // SELECT key, argMax(col, latest) AS col, ... : one argMax per column (measured faster than
 // one argMax over a tuple of the columns), all with the same key, so all from the same copy.
+// `extra` is appended to the select list as is (", max(_ingested_at) AS seen").
 std::string LatestBy(const std::string& db, const std::string& table, const std::string& key,
                      const std::vector<std::string>& columns, const std::string& where,
-                     const std::string& alias) {
+                     const std::string& alias, const std::string& extra = "") {
   std::string aggregates;
   for (const std::string& column : columns) {
     aggregates += fmt::format(", argMax({c}, {latest}) AS {c}", fmt::arg("c", column), fmt::arg("latest", kLatest));
   }
-  return fmt::format("(SELECT {key}{aggregates} FROM {db}.{table}{where} GROUP BY {key}) AS {alias}",
-                     fmt::arg("key", key), fmt::arg("aggregates", aggregates), fmt::arg("db", db),
+  return fmt::format("(SELECT {key}{aggregates}{extra} FROM {db}.{table}{where} GROUP BY {key}) AS {alias}",
+                     fmt::arg("key", key), fmt::arg("aggregates", aggregates), fmt::arg("extra", extra),
+                     fmt::arg("db", db),
                      fmt::arg("table", table), fmt::arg("where", where.empty() ? "" : " WHERE " + where),
                      fmt::arg("alias", alias));
 }
@@ -108,6 +110,36 @@ std::string StagingWatermarkSql(const std::string& db) {
       fmt::arg("db", db));
 }
 
+// The SELECT list that turns the joined sides into fact_events' columns (kFactColumns order).
+constexpr const char* kFactSelect =
+    "event_id, event_timestamp, event_timestamp_us, toDate(event_timestamp) AS event_date, "
+    "toStartOfHour(event_timestamp) AS event_hour, event_type, click_id, browser_name, "
+    "browser_user_agent, browser_language, page_url, page_url_path, referer_url, referer_medium, "
+    "utm_medium, utm_source, utm_content, utm_campaign, os, os_name, os_timezone, device_type, "
+    "device_is_mobile, user_custom_id, user_domain_id, geo_latitude, geo_longitude, geo_country, "
+    "geo_timezone, geo_region_name, ip_address, now() AS _built_at";
+
+// ((browser ⋈ location) ⋈ device) ⋈ geo, one JOIN per SELECT. Every right side has one row
+// per key, so ANY and ALL agree; ANY states it and never fans out. Column names are unique
+// across sides (only the USING key is shared), so no side's column shadows another's.
+std::string JoinedSides(const std::string& browser, const std::string& location, const std::string& device,
+                        const std::string& geo) {
+  return fmt::format(
+      "(SELECT * FROM (SELECT * FROM {} ANY LEFT JOIN {} USING event_id) "
+      "AS with_location ANY LEFT JOIN {} USING click_id) AS with_device "
+      "ANY LEFT JOIN {} USING click_id",
+      browser, location, device, geo);
+}
+
+// Every fact column but _built_at and what derives from event_timestamp: equal hashes mean a
+// rebuild would write the same fact.
+constexpr const char* kFactHash =
+    "cityHash64(event_id, event_timestamp, event_timestamp_us, event_type, click_id, browser_name, "
+    "browser_user_agent, browser_language, page_url, page_url_path, referer_url, referer_medium, "
+    "utm_medium, utm_source, utm_content, utm_campaign, os, os_name, os_timezone, device_type, "
+    "device_is_mobile, user_custom_id, user_domain_id, geo_latitude, geo_longitude, geo_country, "
+    "geo_timezone, geo_region_name, ip_address)";
+
 std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day) {
   const std::string day_list = DayList(days);
   // Every event_id / click_id that has a browser row on one of the days: the dedup of each
@@ -134,22 +166,84 @@ std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, b
                                       click_ids, "device");
   const std::string geo = LatestBy(db, "events_geo_raw", "click_id", kGeoColumns,
                                    click_ids, "geo");
-  // ((browser ⋈ location) ⋈ device) ⋈ geo, one JOIN per SELECT. Every right side has one row
-  // per key, so ANY and ALL agree; ANY states it and never fans out. Column names are unique
-  // across sides (only the USING key is shared), so no side's column shadows another's.
+  return fmt::format("INSERT INTO {}.fact_events_build ({}) SELECT {} FROM {}", db, kFactColumns, kFactSelect,
+                     JoinedSides(browser, location, device, geo));
+}
+
+std::string DeltaCreateSql(const std::string& db, NewRows since) {
+  const std::string c = fmt::format("_ingested_at >= toDateTime({})", since.since_unix);
+  // Browser rows of every event touched by a new row of any topic (as in TouchedDaysSql).
+  const std::string touched = fmt::format(
+      "event_id IN (SELECT event_id FROM {db}.events_browser_raw WHERE {c}) OR "
+      "event_id IN (SELECT event_id FROM {db}.events_location_raw WHERE {c}) OR "
+      "click_id IN (SELECT click_id FROM {db}.events_device_raw WHERE {c}) OR "
+      "click_id IN (SELECT click_id FROM {db}.events_geo_raw WHERE {c})",
+      fmt::arg("db", db), fmt::arg("c", c));
+  const std::string event_ids = fmt::format("event_id IN (SELECT event_id FROM {}.events_browser_raw WHERE {})", db,
+                                            touched);
+  const std::string click_ids = fmt::format("click_id IN (SELECT click_id FROM {}.events_browser_raw WHERE {})", db,
+                                            touched);
+  // Every copy of those events counts (latest wins), whatever its day.
+  const std::string browser = LatestBy(db, "events_browser_raw", "event_id", kBrowserColumns, event_ids, "browser",
+                                       ", max(_ingested_at) AS _seen_at");
+  const std::string location = LatestBy(db, "events_location_raw", "event_id", kLocationColumns, event_ids,
+                                        "location", ", toUInt8(1) AS has_location");
+  const std::string device = LatestBy(db, "events_device_raw", "click_id", kDeviceColumns, click_ids, "device",
+                                      ", toUInt8(1) AS has_device");
+  const std::string geo = LatestBy(db, "events_geo_raw", "click_id", kGeoColumns, click_ids, "geo",
+                                   ", toUInt8(1) AS has_geo");
+  // A missing side joins as 0 (join_use_nulls is off), so _complete says all four are there.
   return fmt::format(
-      "INSERT INTO {db}.fact_events_build ({cols}) "
-      "SELECT event_id, event_timestamp, event_timestamp_us, toDate(event_timestamp) AS event_date, "
-      "toStartOfHour(event_timestamp) AS event_hour, event_type, click_id, browser_name, "
-      "browser_user_agent, browser_language, page_url, page_url_path, referer_url, referer_medium, "
-      "utm_medium, utm_source, utm_content, utm_campaign, os, os_name, os_timezone, device_type, "
-      "device_is_mobile, user_custom_id, user_domain_id, geo_latitude, geo_longitude, geo_country, "
-      "geo_timezone, geo_region_name, ip_address, now() AS _built_at "
-      "FROM (SELECT * FROM (SELECT * FROM {browser} ANY LEFT JOIN {location} USING event_id) "
-      "AS with_location ANY LEFT JOIN {device} USING click_id) AS with_device "
-      "ANY LEFT JOIN {geo} USING click_id",
-      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("browser", browser),
-      fmt::arg("location", location), fmt::arg("device", device), fmt::arg("geo", geo));
+      "CREATE TABLE {}.fact_events_delta ENGINE = Memory AS SELECT {}, "
+      "toUInt8(has_location AND has_device AND has_geo) AS _complete, _seen_at FROM {}",
+      db, kFactSelect, JoinedSides(browser, location, device, geo));
+}
+
+std::string DeltaDropSql(const std::string& db) {
+  return fmt::format("DROP TABLE IF EXISTS {}.fact_events_delta", db);
+}
+
+std::string DeltaSeenDaysSql(const std::string& db) {
+  return fmt::format(
+      "SELECT day FROM (SELECT toYYYYMMDD(event_timestamp) AS day FROM {db}.events_browser_raw "
+      "WHERE event_id IN (SELECT event_id FROM {db}.fact_events_delta) UNION ALL "
+      "SELECT toYYYYMMDD(event_date) AS day FROM {db}.fact_events_delta) AS seen GROUP BY day ORDER BY day",
+      fmt::arg("db", db));
+}
+
+std::string DeltaChangedDaysSql(const std::string& db, const std::vector<Day>& seen_days) {
+  return fmt::format(
+      "SELECT fact_day, delta_day FROM (SELECT event_id, toYYYYMMDD(event_date) AS fact_day, {hash} AS fact_hash "
+      "FROM {db}.fact_events WHERE event_date IN ({dates}) AND "
+      "event_id IN (SELECT event_id FROM {db}.fact_events_delta)) AS fact "
+      "ANY INNER JOIN (SELECT event_id, toYYYYMMDD(event_date) AS delta_day, {hash} AS delta_hash "
+      "FROM {db}.fact_events_delta) AS delta USING event_id "
+      "WHERE fact_hash != delta_hash GROUP BY fact_day, delta_day",
+      fmt::arg("db", db), fmt::arg("hash", kFactHash), fmt::arg("dates", DateList(seen_days)));
+}
+
+std::string DeltaNewFactsCondition(const std::string& db, const std::vector<Day>& seen_days, int64_t complete_by_unix) {
+  return fmt::format(
+      "event_id NOT IN (SELECT event_id FROM {db}.fact_events WHERE event_date IN ({dates})) "
+      "AND (_complete OR _seen_at < toDateTime({by}))",
+      fmt::arg("db", db), fmt::arg("dates", DateList(seen_days)), fmt::arg("by", complete_by_unix));
+}
+
+std::string DeltaNewDaysSql(const std::string& db, const std::string& new_facts) {
+  return fmt::format("SELECT toYYYYMMDD(event_date) AS day FROM {}.fact_events_delta WHERE {} GROUP BY day "
+                     "ORDER BY day", db, new_facts);
+}
+
+std::string DeltaAppendSql(const std::string& db, const std::string& new_facts, const std::vector<Day>& days) {
+  return fmt::format("INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events_delta "
+                     "WHERE {cond} AND toYYYYMMDD(event_date) IN ({days})",
+                     fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("cond", new_facts),
+                     fmt::arg("days", DayList(days)));
+}
+
+std::string DayCountsSql(const std::string& db, const std::string& table, const std::vector<Day>& days) {
+  return fmt::format("SELECT toYYYYMMDD(event_date) AS day, count() FROM {}.{} WHERE event_date IN ({}) "
+                     "GROUP BY day ORDER BY day", db, table, DateList(days));
 }
 
 std::string FactCarryForwardSql(const std::string& db, const std::vector<Day>& days) {

@@ -47,6 +47,26 @@ std::string StagingWatermarkSql(const std::string& db);
 //   unless `every_day` says the days are all the days staging has.
 std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day = false);
 
+// Append mode (streaming micro-builds, see AppendFacts): fact_events_delta, a Memory table, is
+// created holding the fact rows, as a build would write them now, of every event touched by a
+// staging row ingested since `since`, whatever its day, plus _complete (location, device and
+// geo rows all present) and _seen_at (the newest ingestion of its browser copies).
+std::string DeltaCreateSql(const std::string& db, NewRows since);
+std::string DeltaDropSql(const std::string& db);
+// Every day those events have a browser copy on, and the days of their delta rows: the only
+// days fact_events can hold them on (while staging has not been cleared).
+std::string DeltaSeenDaysSql(const std::string& db);
+// (fact day, delta day) of every event whose fact differs from its delta row: both days need
+// a full rebuild (a late side, a newer copy, an event moved to another day).
+std::string DeltaChangedDaysSql(const std::string& db, const std::vector<Day>& seen_days);
+// The delta rows to append: events fact_events does not hold yet, complete or seen before
+// `complete_by_unix` (a side still in flight waits a little rather than forcing a rebuild).
+std::string DeltaNewFactsCondition(const std::string& db, const std::vector<Day>& seen_days, int64_t complete_by_unix);
+std::string DeltaNewDaysSql(const std::string& db, const std::string& new_facts);
+std::string DeltaAppendSql(const std::string& db, const std::string& new_facts, const std::vector<Day>& days);
+// Rows per day of `table` (fact_events or its build twin) on `days`.
+std::string DayCountsSql(const std::string& db, const std::string& table, const std::vector<Day>& days);
+
 // INSERT INTO fact_events_build of the rows fact_events already holds for `days` whose
 // event_id has no browser row left in staging (cleared by `dwh clear-staging`), unchanged.
 // Without this a late row for a day whose older staging was cleared would empty that day.

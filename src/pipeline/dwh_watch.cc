@@ -33,7 +33,7 @@ WatchSummary WatchWarehouse(const Config& config, const WatchOptions& options, c
   while (!stop) {
     ++summary.cycles;
     try {
-      const FactBuildSummary facts = BuildFacts(client, config, options.build);
+      const FactBuildSummary facts = AppendFacts(client, config, options.build);
       if (!facts.days.empty()) {
         ++summary.fact_builds;
         dims_stale = true;

@@ -44,6 +44,10 @@ class RetryBudgetExhausted : public Error {
  public:
   using Error::Error;
 };
+class TopicMissing : public Error {
+ public:
+  using Error::Error;
+};
 class StopRequested : public Error {
  public:
   StopRequested() : Error("stop requested") {}
@@ -112,7 +116,10 @@ class LoaderSession {
   bool Run() {
     Preflight();
     Subscribe();
+    if (!options_.follow && stop_offsets_.empty()) stop_offsets_ = ReadHighWatermarksWhenKafkaIsUp();
     auto next_lag_log = Clock::now() + std::chrono::seconds(options_.lag_log_interval_s);
+    auto next_group_check = Clock::now();
+    auto next_wait_log = Clock::now() + std::chrono::seconds(15);
     while (!stop_) {
       rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, 100);
       RethrowCallbackError();
@@ -120,17 +127,27 @@ class LoaderSession {
         Handle(*msg);
         rd_kafka_message_destroy(msg);
       }
-      if (!batch_.Empty() && (batch_.LargestTable() >= static_cast<size_t>(config_.pipeline.batch_size) ||
+      if (!batch_.Empty() && (BatchFull() ||
                               batch_.total_dead_letters >= static_cast<size_t>(config_.pipeline.batch_size) ||
                               Clock::now() - batch_.opened >= milliseconds(config_.pipeline.flush_interval_ms))) {
         Flush(kInsertRetryBudget);
       }
       if (!options_.follow && assigned_ && AllDone()) {
         Flush(kInsertRetryBudget);
-        // Cached watermarks: a broker query would queue behind each partition's long-poll fetch.
-        summary_.lag = CurrentLag();
-        spdlog::debug("loader: reached the watermarks");
-        return true;
+        // Our partitions are done; the run is done only when every partition of the topics is
+        // loaded up to the start watermarks: other members of the group (a --follow service, or
+        // a killed run whose session has not expired yet) may own the rest.
+        if (Clock::now() >= next_group_check) {
+          next_group_check = Clock::now() + milliseconds(500);
+          if (GroupReachedStopOffsets(Clock::now() >= next_wait_log)) {
+            // Behind the current watermarks of our partitions (cached: a broker query would queue
+            // behind each partition's long-poll fetch); the others reached the start watermarks.
+            summary_.lag = CurrentLag();
+            spdlog::debug("loader: reached the watermarks");
+            return true;
+          }
+          if (Clock::now() >= next_wait_log) next_wait_log = Clock::now() + std::chrono::seconds(15);
+        }
       }
       if (options_.follow && Clock::now() >= next_lag_log) {
         next_lag_log = Clock::now() + std::chrono::seconds(options_.lag_log_interval_s);
@@ -267,11 +284,12 @@ class LoaderSession {
       if (committed_offset > st.next_offset) st.next_offset = committed_offset;
       st.dead_letters_loaded_upto = lo.dead_letters;
       if (!options_.follow) {
-        int64_t low = 0, high = 0;
-        rd_kafka_resp_err_t rc = rd_kafka_query_watermark_offsets(rk_, elem.topic, elem.partition, &low, &high, 10'000);
-        if (rc) throw Error(fmt::format("cannot read watermarks of {}[{}]: {}", topic, elem.partition, rd_kafka_err2str(rc)));
-        st.stop_at = high;
-        st.done = st.next_offset >= high;
+        auto stop = stop_offsets_.find({topic, elem.partition});
+        if (stop == stop_offsets_.end()) {  // a partition added since the start
+          stop = stop_offsets_.emplace(PartitionKey{topic, elem.partition}, HighWatermark(topic, elem.partition)).first;
+        }
+        st.stop_at = stop->second;
+        st.done = st.next_offset >= st.stop_at;
       }
       elem.offset = st.next_offset;
       owned_[{topic, elem.partition}] = st;
@@ -292,10 +310,34 @@ class LoaderSession {
       Flush(kRevokeRetryBudget);
     } catch (const std::exception& e) {
       spdlog::warn("loader: dropping the in-flight batch on revoke ({}): it will be read again", e.what());
-      batch_.Reset();
+      ResetBatch();
     }
     owned_.clear();
     rd_kafka_assign(rk_, nullptr);
+  }
+
+  // A batch is full at pipeline.batch_size rows in one table, unless more than a batch is
+  // waiting in Kafka: then it grows to pipeline.backlog_batch_size. Small INSERTs are bound by
+  // ClickHouse's per-INSERT (per-part) cost, not by parsing (bench/loader), so a backlog is
+  // cleared with fewer, larger ones; caught up, batches stay small and latency low.
+  bool BatchFull() {
+    const size_t rows = batch_.LargestTable();
+    const auto batch_size = static_cast<size_t>(config_.pipeline.batch_size);
+    if (rows < batch_size) return false;
+    if (rows >= static_cast<size_t>(std::max(config_.pipeline.backlog_batch_size, config_.pipeline.batch_size))) {
+      return true;
+    }
+    if (rows >= next_backlog_check_) {  // once per batch_size rows: the lag is a walk over partitions
+      backlogged_ = CurrentLag() >= static_cast<int64_t>(batch_size);
+      next_backlog_check_ = rows + batch_size;
+    }
+    return !backlogged_;
+  }
+
+  void ResetBatch() {
+    batch_.Reset();
+    backlogged_ = false;
+    next_backlog_check_ = 0;
   }
 
   bool AllDone() const {
@@ -333,13 +375,13 @@ class LoaderSession {
     const RowOrigin origin{topic, static_cast<uint16_t>(msg.partition), static_cast<uint64_t>(offset), batch_.ingested_at};
     TableRows& rows = batch_.staging[topic];
     if (encoder_.Encode(schema, line, origin, rows.data, error_)) {
-      rows.rows++;
+      rows.RowAdded();
       rows.partitions[msg.partition].Add(offset);
       batch_.total_rows++;
     } else if (offset > st.dead_letters_loaded_upto) {
       TableRows& dead = batch_.dead_letters[topic];
       RowEncoder::EncodeDeadLetter(line, error_, origin, dead.data);
-      dead.rows++;
+      dead.RowAdded();
       dead.partitions[msg.partition].Add(offset);
       batch_.total_dead_letters++;
     }
@@ -375,7 +417,7 @@ class LoaderSession {
   }
 
   void Insert(TopicWriter& writer, std::string_view table, const std::string& columns, const std::string& topic,
-              const TableRows& rows, milliseconds budget) {
+              TableRows& rows, milliseconds budget) {
     bool first_attempt = true;
     WithClickHouseRetry([&] {
       if (!first_attempt) {
@@ -383,6 +425,7 @@ class LoaderSession {
         if (Landed(writer, table, topic, rows)) return;
       }
       first_attempt = false;
+      rows.Stamp(static_cast<uint32_t>(std::time(nullptr)));
       const auto start = Clock::now();
       writer.client.Insert(config_.clickhouse.database + "." + std::string(table) + " " + columns, "RowBinary",
                            rows.data);
@@ -398,7 +441,7 @@ class LoaderSession {
     } catch (...) {
       // Some tables may have landed: never insert this batch again. The next session resumes
       // from what ClickHouse holds, which is exact whatever part of the batch made it.
-      batch_.Reset();
+      ResetBatch();
       throw;
     }
     CommitOffsets();
@@ -408,7 +451,7 @@ class LoaderSession {
     summary_.rows += batch_.total_rows;
     summary_.dead_letters += batch_.total_dead_letters;
     summary_.batches++;
-    batch_.Reset();
+    ResetBatch();
   }
 
   // Topics are independent (each resumes from its own tables), so they are inserted in
@@ -417,8 +460,8 @@ class LoaderSession {
     std::vector<std::future<void>> inserts;
     for (const auto& schema : AllTopicSchemas()) {
       const std::string topic(schema.topic);
-      const TableRows* dead = batch_.dead_letters.count(topic) ? &batch_.dead_letters.at(topic) : nullptr;
-      const TableRows* rows = batch_.staging.count(topic) ? &batch_.staging.at(topic) : nullptr;
+      TableRows* dead = batch_.dead_letters.count(topic) ? &batch_.dead_letters.at(topic) : nullptr;
+      TableRows* rows = batch_.staging.count(topic) ? &batch_.staging.at(topic) : nullptr;
       if (dead && dead->rows == 0) dead = nullptr;
       if (rows && rows->rows == 0) rows = nullptr;
       if (!dead && !rows) continue;
@@ -448,6 +491,93 @@ class LoaderSession {
     rd_kafka_topic_partition_list_destroy(list);
   }
 
+  int64_t HighWatermark(const std::string& topic, int32_t partition) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t rc = rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &low, &high, 10'000);
+    if (rc) throw Error(fmt::format("cannot read watermarks of {}[{}]: {}", topic, partition, rd_kafka_err2str(rc)));
+    return high;
+  }
+
+  // --once: the high watermark of every partition of the topics, read before joining the group.
+  std::map<PartitionKey, int64_t> ReadHighWatermarks() {
+    std::map<PartitionKey, int64_t> out;
+    for (const auto& topic : Topics()) {
+      rd_kafka_topic_t* handle = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+      const rd_kafka_metadata_t* md = nullptr;
+      rd_kafka_resp_err_t rc = rd_kafka_metadata(rk_, 0, handle, &md, 10'000);
+      rd_kafka_topic_destroy(handle);
+      if (rc) throw Error(fmt::format("cannot read the partitions of {}: {}", topic, rd_kafka_err2str(rc)));
+      std::vector<int32_t> partitions;
+      for (int t = 0; t < md->topic_cnt; ++t) {
+        if (md->topics[t].err) {
+          rd_kafka_resp_err_t err = md->topics[t].err;
+          rd_kafka_metadata_destroy(md);
+          if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+            throw TopicMissing("topic " + topic + " does not exist (run `clickflow topics create`)");
+          }
+          throw Error(fmt::format("cannot read the partitions of {}: {}", topic, rd_kafka_err2str(err)));
+        }
+        for (int p = 0; p < md->topics[t].partition_cnt; ++p) partitions.push_back(md->topics[t].partitions[p].id);
+      }
+      rd_kafka_metadata_destroy(md);
+      for (int32_t p : partitions) out[{topic, p}] = HighWatermark(topic, p);
+    }
+    return out;
+  }
+
+  std::map<PartitionKey, int64_t> ReadHighWatermarksWhenKafkaIsUp() {
+    milliseconds backoff{500};
+    while (true) {
+      try {
+        return ReadHighWatermarks();
+      } catch (const TopicMissing&) {
+        throw;
+      } catch (const Error& e) {
+        if (stop_) throw StopRequested();
+        spdlog::warn("loader: {}; retrying in {} ms", e.what(), backoff.count());
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, milliseconds(5000));
+    }
+  }
+
+  // How far each partition is loaded, whoever loaded it: ClickHouse's offsets, never below the
+  // group's committed offset (see OnAssign).
+  std::map<PartitionKey, int64_t> LoadedUpTo() {
+    std::map<PartitionKey, int64_t> out;
+    for (const auto& topic : Topics()) {
+      std::map<int32_t, LoadedOffsets> loaded;
+      WithClickHouseRetry([&] { loaded = offsets_.Read(*FindTopicSchema(topic)); }, kInsertRetryBudget);
+      for (const auto& [partition, lo] : loaded) out[{topic, partition}] = std::max(lo.staging, lo.dead_letters) + 1;
+    }
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(stop_offsets_.size()));
+    for (const auto& [key, stop] : stop_offsets_) rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second);
+    if (rd_kafka_committed(rk_, list, 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (int i = 0; i < list->cnt; ++i) {
+        int64_t& at = out[{list->elems[i].topic, list->elems[i].partition}];
+        at = std::max(at, list->elems[i].offset);
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return out;
+  }
+
+  bool GroupReachedStopOffsets(bool log_waiting) {
+    const auto loaded = LoadedUpTo();
+    bool done = true;
+    for (const auto& [key, stop] : stop_offsets_) {
+      auto it = loaded.find(key);
+      const int64_t at = it == loaded.end() ? 0 : it->second;
+      if (at >= stop) continue;
+      done = false;
+      if (log_waiting) {
+        spdlog::info("loader: waiting for {}[{}], owned by another group member: loaded to {} of {}", key.first,
+                     key.second, at, stop);
+      }
+    }
+    return done;
+  }
+
   // Messages behind the high watermarks the last fetch responses reported.
   int64_t CurrentLag() {
     int64_t lag = 0;
@@ -471,6 +601,9 @@ class LoaderSession {
   StagingBatch batch_;
   std::string error_;
   std::map<PartitionKey, PartitionState> owned_;
+  std::map<PartitionKey, int64_t> stop_offsets_;  // --once: high watermarks at the start
+  bool backlogged_ = false;                        // the open batch may grow (BatchFull)
+  size_t next_backlog_check_ = 0;
   rd_kafka_t* rk_ = nullptr;
   bool assigned_ = false;
   bool closing_ = false;

@@ -1,6 +1,7 @@
 #include "pipeline/staging_batch.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace clickflow {
 
@@ -10,18 +11,23 @@ size_t StagingBatch::LargestTable() const {
   return largest;
 }
 
-void StagingBatch::Reset() {
+void TableRows::Stamp(uint32_t ingested_at) {
+  const char bytes[4] = {static_cast<char>(ingested_at & 0xff), static_cast<char>((ingested_at >> 8) & 0xff),
+                         static_cast<char>((ingested_at >> 16) & 0xff), static_cast<char>(ingested_at >> 24)};
+  for (uint32_t at : stamp_positions) std::memcpy(data.data() + at, bytes, 4);
+}
+
+void TableRows::Clear() {
   // Keep the buffers' capacity: the next batch will be about as large.
-  for (auto& [topic, table] : staging) {
-    table.data.clear();
-    table.rows = 0;
-    table.partitions.clear();
-  }
-  for (auto& [topic, table] : dead_letters) {
-    table.data.clear();
-    table.rows = 0;
-    table.partitions.clear();
-  }
+  data.clear();
+  rows = 0;
+  partitions.clear();
+  stamp_positions.clear();
+}
+
+void StagingBatch::Reset() {
+  for (auto& [topic, table] : staging) table.Clear();
+  for (auto& [topic, table] : dead_letters) table.Clear();
   next_offsets.clear();
   total_rows = 0;
   total_dead_letters = 0;

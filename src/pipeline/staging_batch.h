@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "pipeline/event_schema.h"
 
@@ -24,6 +25,19 @@ struct TableRows {
   std::string data;  // RowBinary
   size_t rows = 0;
   std::map<int32_t, OffsetRange> partitions;  // which offsets the rows hold
+  std::vector<uint32_t> stamp_positions;      // where each row's _ingested_at sits in `data`
+
+  // Called after a row was appended: its last four bytes are its _ingested_at.
+  void RowAdded() {
+    rows++;
+    stamp_positions.push_back(static_cast<uint32_t>(data.size() - 4));
+  }
+  // Stamps every row with `ingested_at` (RowBinary UInt32, little endian). The loader stamps
+  // right before each INSERT attempt, so a row's _ingested_at is never more than one INSERT
+  // older than its commit, however long the batch was open or retried: the warehouse build
+  // reads "rows since the last build" by _ingested_at, with an overlap that must cover it.
+  void Stamp(uint32_t ingested_at);
+  void Clear();
 };
 
 struct StagingBatch {

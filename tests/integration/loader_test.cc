@@ -91,10 +91,26 @@ class LoaderTest : public ::testing::Test {
     return {count, distinct};
   }
 
+  // Per table and partition: how many offsets are there twice, their range, and a few of them
+  // with the _ingested_at of each copy (which batches they came from).
+  std::string DescribeDuplicates() {
+    std::string out;
+    std::vector<std::string> tables{std::string(kDeadLetterTable)};
+    for (const auto& schema : AllTopicSchemas()) tables.emplace_back(schema.table);
+    for (const auto& table : tables) {
+      const std::string dups = "SELECT _topic, _partition, _offset, groupArray(_ingested_at) AS at FROM " + db_ + "." +
+                               table + " GROUP BY _topic, _partition, _offset HAVING count() > 1";
+      out += client_.Query("SELECT '" + table + "', _topic, _partition, count(), min(_offset), max(_offset), "
+                           "any(at) FROM (" + dups + ") GROUP BY _topic, _partition ORDER BY _topic, _partition",
+                           "TabSeparated");
+    }
+    return out;
+  }
+
   void ExpectEveryOffsetExactlyOnce() {
     const int64_t in_kafka = MessagesInKafka();
     auto [loaded, distinct] = LoadedAndDistinct();
-    EXPECT_EQ(loaded, distinct) << "some offset was loaded twice";
+    EXPECT_EQ(loaded, distinct) << "some offset was loaded twice:\n" << DescribeDuplicates();
     EXPECT_EQ(distinct, in_kafka) << "some offset was lost";
     EXPECT_EQ(client_.QueryInt("SELECT count() FROM " + db_ + ".ingest_errors WHERE error = ''"), 0);
   }
@@ -181,6 +197,7 @@ TEST_F(LoaderTest, OnceBesideFollowNeverLoadsAnOffsetTwice) {
 TEST_F(LoaderTest, ClickHouseAndKafkaKilledMidLoadLoseAndRepeatNothing) {
   ProduceGenerated(100'000, 13);
   for (const std::string victim : {"clickhouse", "kafka"}) {
+    SCOPED_TRACE("victim: " + victim);
     SetUp();  // empty staging again, and a new group: load everything from the start
     const std::string group = UniqueGroup(victim);
     pid_t loader = StartLoader({"--once", "--group", group}, "loader-" + victim);

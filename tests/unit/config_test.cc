@@ -41,7 +41,7 @@ TEST(ConfigTest, BadValueNamesTheKey) {
   EXPECT_EQ(ErrorOf("pipeline: {batch_size: lots}\n"),
             "test.yaml: pipeline.batch_size: expected an integer, got 'lots'");
   EXPECT_EQ(ErrorOf("pipeline: {batch_size: 0}\n"),
-            "test.yaml: pipeline.batch_size: value 0 is out of range [1, 10000000]");
+            "test.yaml: pipeline.batch_size: value 0 is out of range [1, 1000000]");
   EXPECT_EQ(ErrorOf("stack: {streaming: maybe}\n"),
             "test.yaml: stack.streaming: expected true or false, got 'maybe'");
   EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: [a, b]}\n"),

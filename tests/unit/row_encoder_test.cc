@@ -1,4 +1,5 @@
 #include "pipeline/row_encoder.h"
+#include "pipeline/staging_batch.h"
 
 #include <gtest/gtest.h>
 
@@ -144,6 +145,35 @@ TEST_F(RowEncoderTest, DeadLetterRowHasTheDeadLetterColumns) {
   EXPECT_EQ(r.String(), "invalid JSON");
   EXPECT_EQ(r.Raw<uint32_t>(), 1700000000u);
   EXPECT_TRUE(r.AtEnd());
+}
+
+TEST_F(RowEncoderTest, StampRewritesEveryRowsIngestedAtAndNothingElse) {
+  TableRows rows;
+  RowOrigin origin = kOrigin;
+  origin.topic = "geo_events";
+  const std::string json = R"({"click_id":"c1","geo_latitude":"1.5","geo_longitude":"2.5","geo_country":"FR",)"
+                           R"("geo_timezone":"Europe/Paris","geo_region_name":"Paris","ip_address":"1.2.3.4"})";
+  for (uint64_t offset : {7u, 8u}) {
+    origin.offset = offset;
+    ASSERT_TRUE(encoder_.Encode(*FindTopicSchema("geo_events"), json, origin, rows.data, error_)) << error_;
+    rows.RowAdded();
+  }
+  RowEncoder::EncodeDeadLetter("{oops", "invalid JSON", origin, rows.data);
+  rows.RowAdded();
+  const std::string before = rows.data;
+  rows.Stamp(1800000123);
+  ASSERT_EQ(rows.stamp_positions.size(), 3u);
+  for (uint32_t at : rows.stamp_positions) {
+    uint32_t stamp;
+    std::memcpy(&stamp, rows.data.data() + at, 4);
+    EXPECT_EQ(stamp, 1800000123u);
+  }
+  // Only the stamps changed: restoring them gives back the encoder's bytes.
+  for (uint32_t at : rows.stamp_positions) std::memcpy(rows.data.data() + at, before.data() + at, 4);
+  EXPECT_EQ(rows.data, before);
+  rows.Clear();
+  EXPECT_TRUE(rows.data.empty());
+  EXPECT_TRUE(rows.stamp_positions.empty());
 }
 
 TEST(EventSchemaTest, ColumnListMatchesTheStagingTables) {
