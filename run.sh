@@ -68,6 +68,6 @@ clickflow is up ($((SECONDS - started)) s). Data and logs: $repo/var
 
   Send events:       build/clickflow produce --dir data/samples   (streaming mode loads and builds them)
   Loader metrics:    http://127.0.0.1:9464/metrics
-  Status:            build/clickflow stack status
+  Status:            build/clickflow stack status   (or http://127.0.0.1:9465/status, /metrics)
   Stop:              build/clickflow stack down
 INFO

@@ -32,6 +32,7 @@ stack:
   airflow_port: $(free_port)
   superset_port: $superset_port
   metrics_port: $(free_port)
+  status_port: $(free_port)
   streaming: true
   deps_dir: ${CLICKFLOW_STACK_DEPS_DIR:-$repo/var/deps}
 YAML

@@ -70,6 +70,7 @@ std::vector<Field> Fields(Config& c) {
       {"stack", "airflow_port", &c.stack.airflow_port, 1, kMaxPort},
       {"stack", "superset_port", &c.stack.superset_port, 1, kMaxPort},
       {"stack", "metrics_port", &c.stack.metrics_port, 1, kMaxPort},
+      {"stack", "status_port", &c.stack.status_port, 1, kMaxPort},
       {"stack", "streaming", &c.stack.streaming},
       {"stack", "airflow", &c.stack.airflow},
       {"stack", "airflow_password", &c.stack.airflow_password},

@@ -45,6 +45,9 @@ struct StackConfig {
   int airflow_port = 8080;
   int superset_port = 8088;
   int metrics_port = 9464;
+  // The supervisor's summary endpoint: GET /status (JSON, as `stack status --json`) and
+  // /metrics (Prometheus: components up, restarts, memory; topic lag; warehouse freshness).
+  int status_port = 9465;
   bool streaming = false;
   // Run Airflow (api-server, scheduler, dag-processor, triggerer) in the stack.
   bool airflow = true;

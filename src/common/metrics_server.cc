@@ -10,7 +10,11 @@
 
 namespace clickflow {
 
-MetricsServer::MetricsServer(const std::string& host, int port, Render render) : render_(std::move(render)) {
+MetricsServer::MetricsServer(const std::string& host, int port, Render render)
+    : MetricsServer(host, port, {{"/metrics", Route{"text/plain; version=0.0.4", std::move(render)}}}) {}
+
+MetricsServer::MetricsServer(const std::string& host, int port, std::map<std::string, Route> routes)
+    : routes_(std::move(routes)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -42,13 +46,25 @@ void MetricsServer::Serve() {
     char buf[2048];
     ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
     std::string request(buf, n > 0 ? static_cast<size_t>(n) : 0);
-    std::string status = "404 Not Found", body = "not found\n";
-    if (request.rfind("GET /metrics", 0) == 0) {
-      status = "200 OK";
-      body = render_();
+    std::string status = "404 Not Found", body = "not found\n", content_type = "text/plain";
+    // "GET /path?query HTTP/1.1": the path is what routes.
+    if (request.rfind("GET ", 0) == 0) {
+      const size_t end = request.find_first_of(" ?", 4);
+      auto route = routes_.find(request.substr(4, end == std::string::npos ? std::string::npos : end - 4));
+      if (route != routes_.end()) {
+        status = "200 OK";
+        content_type = route->second.content_type;
+        try {
+          body = route->second.render();
+        } catch (const std::exception& e) {
+          status = "500 Internal Server Error";
+          content_type = "text/plain";
+          body = std::string(e.what()) + "\n";
+        }
+      }
     }
-    const std::string response = "HTTP/1.1 " + status +
-                                 "\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
+    const std::string response = "HTTP/1.1 " + status + "\r\nContent-Type: " + content_type +
+                                 "\r\nContent-Length: " +
                                  std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     (void)!::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
     ::close(fd);

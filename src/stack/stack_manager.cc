@@ -85,6 +85,11 @@ void StackUp(const Config& config, const std::string& config_path) {
   if (previous) StopLeftovers(config, *previous);
 
   CheckSecureBinding(config);
+  if (!PortIsFree(config.stack.host, config.stack.status_port)) {
+    throw Error(fmt::format("port {} (the stack's status endpoint, stack.status_port) is already in use on {}: "
+                            "stop what listens there or choose another port in {}",
+                            config.stack.status_port, config.stack.host, config.source));
+  }
   auto components = MakeComponents(config);
   for (const auto& c : components) {
     c->CheckInstalled();
@@ -164,63 +169,118 @@ void StackDown(const Config& config) {
   std::cout << "stack stopped\n";
 }
 
-bool StackStatus(const Config& config, bool as_json) {
+StatusReport ReadStatus(const Config& config) {
+  StatusReport report;
   auto state = ReadState(config.RunDir());
   const bool supervised = SupervisorAlive(state);
-  bool all_healthy = supervised && state->state == "running";
-  nlohmann::json doc = {{"running", supervised}, {"state", supervised ? state->state : "stopped"},
-                        {"components", nlohmann::json::array()}};
-  if (!as_json) {
-    std::cout << fmt::format("stack: {} (data dir {})\n", supervised ? state->state : "stopped",
-                             config.data_dir.string());
-  }
-  if (!supervised) {
-    if (as_json) std::cout << doc.dump(2) << "\n";
-    return false;
-  }
-  if (!as_json) {
-    std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>9} {:>8}\n", "COMPONENT", "STATE",
-                             "PORTS", "PID", "RSS MB", "UPTIME", "RESTARTS");
-  }
+  report.healthy = supervised && state->state == "running";
+  report.doc = {{"running", supervised}, {"state", supervised ? state->state : "stopped"},
+                {"components", nlohmann::json::array()}};
+  if (!supervised) return report;
   for (const auto& c : state->components) {
     const bool alive = c.pid > 0 && IsAlive(c.pid);
     const long rss = alive ? TreeResidentBytes(c.pid) : 0;  // with its worker processes
-    const long rss_mb = rss / (1024 * 1024);
     const long uptime = alive ? std::time(nullptr) - c.started_at : 0;
-    std::string ports;
-    for (int p : c.ports) ports += (ports.empty() ? "" : ",") + std::to_string(p);
-    all_healthy = all_healthy && c.state == "healthy" && alive;
-    doc["components"].push_back({{"name", c.name}, {"state", c.state}, {"pid", c.pid}, {"alive", alive},
-                                 {"ports", c.ports}, {"rss_bytes", rss},
-                                 {"uptime_s", uptime}, {"restarts", c.restarts}});
-    if (!as_json) {
-      std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>8}s {:>8}\n", c.name, c.state, ports,
-                               c.pid, rss_mb, uptime, c.restarts);
-    }
+    report.healthy = report.healthy && c.state == "healthy" && alive;
+    report.doc["components"].push_back({{"name", c.name}, {"state", c.state}, {"pid", c.pid}, {"alive", alive},
+                                        {"ports", c.ports}, {"rss_bytes", rss},
+                                        {"uptime_s", uptime}, {"restarts", c.restarts}});
   }
   // The data: loader lag per topic and the warehouse's freshness.
   const PipelineStatus pipeline = ReadPipelineStatus(config);
   nlohmann::json topics = nlohmann::json::array();
   for (const TopicLag& t : pipeline.topics) topics.push_back({{"topic", t.topic}, {"end_offset", t.end}, {"lag", t.lag}});
-  doc["pipeline"] = {{"topics", topics},
-                     {"facts", pipeline.facts},
-                     {"newest_fact_age_s", pipeline.newest_fact_age_s ? nlohmann::json(*pipeline.newest_fact_age_s) : nullptr},
-                     {"newest_load_age_s", pipeline.newest_load_age_s ? nlohmann::json(*pipeline.newest_load_age_s) : nullptr},
-                     {"error", pipeline.error}};
+  auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  report.doc["pipeline"] = {{"topics", topics},
+                            {"facts", pipeline.facts},
+                            {"newest_fact_age_s", optional(pipeline.newest_fact_age_s)},
+                            {"newest_load_age_s", optional(pipeline.newest_load_age_s)},
+                            {"error", pipeline.error}};
+  return report;
+}
+
+std::string StatusMetrics(const StatusReport& report) {
+  std::string out;
+  auto family = [&out](const char* name, const char* type, const char* help) {
+    out += fmt::format("# HELP {0} {2}\n# TYPE {0} {1}\n", name, type, help);
+  };
+  const auto& doc = report.doc;
+  family("clickflow_stack_healthy", "gauge", "1 when the supervisor runs and every component is healthy.");
+  out += fmt::format("clickflow_stack_healthy {}\n", report.healthy ? 1 : 0);
+  family("clickflow_component_up", "gauge", "1 when the component is healthy and its process alive.");
+  for (const auto& c : doc["components"]) {
+    const bool up = c["state"] == "healthy" && c["alive"].get<bool>();
+    out += fmt::format("clickflow_component_up{{component=\"{}\"}} {}\n", c["name"].get<std::string>(), up ? 1 : 0);
+  }
+  family("clickflow_component_restarts_total", "counter", "Restarts by the supervisor.");
+  for (const auto& c : doc["components"]) {
+    out += fmt::format("clickflow_component_restarts_total{{component=\"{}\"}} {}\n", c["name"].get<std::string>(),
+                       c["restarts"].get<int>());
+  }
+  family("clickflow_component_resident_bytes", "gauge", "Resident memory of the process and its children.");
+  for (const auto& c : doc["components"]) {
+    out += fmt::format("clickflow_component_resident_bytes{{component=\"{}\"}} {}\n", c["name"].get<std::string>(),
+                       c["rss_bytes"].get<long>());
+  }
+  if (!doc.contains("pipeline") || !doc["pipeline"]["error"].get<std::string>().empty()) return out;
+  const auto& pipeline = doc["pipeline"];
+  family("clickflow_topic_lag_messages", "gauge", "Messages in Kafka not yet in staging, per topic.");
+  for (const auto& t : pipeline["topics"]) {
+    out += fmt::format("clickflow_topic_lag_messages{{topic=\"{}\"}} {}\n", t["topic"].get<std::string>(),
+                       t["lag"].get<int64_t>());
+  }
+  family("clickflow_fact_events_rows", "gauge", "Rows in fact_events.");
+  out += fmt::format("clickflow_fact_events_rows {}\n", pipeline["facts"].get<int64_t>());
+  if (!pipeline["newest_fact_age_s"].is_null()) {
+    family("clickflow_newest_fact_age_seconds", "gauge", "Age of the newest event in fact_events.");
+    out += fmt::format("clickflow_newest_fact_age_seconds {}\n", pipeline["newest_fact_age_s"].get<int64_t>());
+  }
+  if (!pipeline["newest_load_age_s"].is_null()) {
+    family("clickflow_newest_load_age_seconds", "gauge", "Age of the newest staging load.");
+    out += fmt::format("clickflow_newest_load_age_seconds {}\n", pipeline["newest_load_age_s"].get<int64_t>());
+  }
+  return out;
+}
+
+bool StackStatus(const Config& config, bool as_json) {
+  const StatusReport report = ReadStatus(config);
+  const auto& doc = report.doc;
   if (as_json) {
     std::cout << doc.dump(2) << "\n";
-    return all_healthy;
+    return report.healthy;
   }
-  if (!pipeline.error.empty()) {
-    std::cout << "\npipeline: unavailable (" << pipeline.error << ")\n";
-    return all_healthy;
+  const bool running = doc["running"].get<bool>();
+  std::cout << fmt::format("stack: {} (data dir {})\n", doc["state"].get<std::string>(), config.data_dir.string());
+  if (!running) return false;
+  std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>9} {:>8}\n", "COMPONENT", "STATE",
+                           "PORTS", "PID", "RSS MB", "UPTIME", "RESTARTS");
+  for (const auto& c : doc["components"]) {
+    std::string ports;
+    for (int p : c["ports"]) ports += (ports.empty() ? "" : ",") + std::to_string(p);
+    std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>8}s {:>8}\n", c["name"].get<std::string>(),
+                             c["state"].get<std::string>(), ports, c["pid"].get<int>(),
+                             c["rss_bytes"].get<long>() / (1024 * 1024), c["uptime_s"].get<long>(),
+                             c["restarts"].get<int>());
+  }
+  std::cout << fmt::format("status endpoint: http://{}:{}/status (JSON), /metrics (Prometheus)\n",
+                           config.stack.host, config.stack.status_port);
+  const auto& pipeline = doc["pipeline"];
+  if (!pipeline["error"].get<std::string>().empty()) {
+    std::cout << "\npipeline: unavailable (" << pipeline["error"].get<std::string>() << ")\n";
+    return report.healthy;
   }
   std::cout << fmt::format("\n{:<21} {:>12} {:>10}\n", "TOPIC", "END OFFSET", "LAG");
-  for (const TopicLag& t : pipeline.topics) std::cout << fmt::format("{:<21} {:>12} {:>10}\n", t.topic, t.end, t.lag);
-  auto age = [](const std::optional<int64_t>& s) { return s ? fmt::format("{} s ago", *s) : std::string("none yet"); };
-  std::cout << fmt::format("\nfact_events: {} rows; newest event {}; newest staging load {}\n", pipeline.facts,
-                           age(pipeline.newest_fact_age_s), age(pipeline.newest_load_age_s));
-  return all_healthy;
+  for (const auto& t : pipeline["topics"]) {
+    std::cout << fmt::format("{:<21} {:>12} {:>10}\n", t["topic"].get<std::string>(), t["end_offset"].get<int64_t>(),
+                             t["lag"].get<int64_t>());
+  }
+  auto age = [](const nlohmann::json& s) {
+    return s.is_null() ? std::string("none yet") : fmt::format("{} s ago", s.get<int64_t>());
+  };
+  std::cout << fmt::format("\nfact_events: {} rows; newest event {}; newest staging load {}\n",
+                           pipeline["facts"].get<int64_t>(), age(pipeline["newest_fact_age_s"]),
+                           age(pipeline["newest_load_age_s"]));
+  return report.healthy;
 }
 
 void StackLogs(const Config& config, const std::string& component, int lines, bool follow) {

@@ -1,5 +1,6 @@
 #pragma once
 // `clickflow stack up|down|status|logs`: the user-facing side of the supervisor.
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/config.h"
@@ -15,6 +16,16 @@ void StackDown(const Config& config);
 
 // Prints each component's state, port, PID, memory and uptime; returns true if all healthy.
 bool StackStatus(const Config& config, bool as_json);
+
+// What `stack status --json` prints and the supervisor's /status serves: components (state,
+// pid, ports, memory, uptime, restarts) and the pipeline (lag per topic, facts, freshness).
+struct StatusReport {
+  nlohmann::json doc;
+  bool healthy = false;  // supervisor running and every component healthy
+};
+StatusReport ReadStatus(const Config& config);
+// The same as Prometheus text (the supervisor's /metrics).
+std::string StatusMetrics(const StatusReport& report);
 
 // Prints the last `lines` of each log (one component or all); `follow` keeps reading.
 void StackLogs(const Config& config, const std::string& component, int lines, bool follow);

@@ -6,10 +6,14 @@
 
 #include <atomic>
 #include <ctime>
+#include <map>
+#include <memory>
 #include <thread>
 
 #include "common/error.h"
+#include "common/metrics_server.h"
 #include "stack/component.h"
+#include "stack/stack_manager.h"
 #include "stack/state.h"
 
 namespace clickflow::stack {
@@ -222,6 +226,19 @@ int RunSupervisor(const Config& config) {
   ::signal(SIGPIPE, SIG_IGN);
   std::filesystem::create_directories(config.RunDir());
   Supervisor supervisor(config);
+  // The stack's summary endpoint, up from the start so a starting stack can be watched too.
+  // A busy port is checked by `stack up`; here it costs the endpoint, not the stack.
+  std::unique_ptr<MetricsServer> status;
+  try {
+    status = std::make_unique<MetricsServer>(
+        config.stack.host, config.stack.status_port,
+        std::map<std::string, MetricsServer::Route>{
+            {"/status", {"application/json", [&config] { return ReadStatus(config).doc.dump(2) + "\n"; }}},
+            {"/metrics", {"text/plain; version=0.0.4", [&config] { return StatusMetrics(ReadStatus(config)); }}}});
+    spdlog::info("status endpoint on http://{}:{}/status and /metrics", config.stack.host, config.stack.status_port);
+  } catch (const Error& e) {
+    spdlog::error("no status endpoint: {}", e.what());
+  }
   return supervisor.Run();
 }
 

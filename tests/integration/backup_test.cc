@@ -16,6 +16,7 @@
 #include "backup/backup.h"
 #include "clickhouse/client.h"
 #include "common/net.h"
+#include "free_ports.h"
 #include "common/template.h"
 #include "stack/superset_api.h"
 #include "stack/superset_home.h"
@@ -249,14 +250,7 @@ TEST_F(BackupTest, BackupRestoredIntoAFreshStackHasTheSameDataDashboardsAndDagRu
   c.data_dir = dir_ / "target";
   c.stack.deps_dir = StackConfig().stack.deps_dir;
   c.resources_dir = StackConfig().resources_dir;
-  c.kafka.bootstrap_servers = "127.0.0.1:" + std::to_string(PickFreePort());
-  c.clickhouse.url = "http://127.0.0.1:" + std::to_string(PickFreePort());
-  c.stack.kafka_controller_port = PickFreePort();
-  c.stack.clickhouse_tcp_port = PickFreePort();
-  c.stack.postgres_port = PickFreePort();
-  c.stack.airflow_port = PickFreePort();
-  c.stack.superset_port = PickFreePort();
-  c.stack.metrics_port = PickFreePort();
+  testing::UseFreePorts(c);
   target_file_ = dir_ / "target.yaml";
   WriteFile(target_file_, ToYaml(c));
   const Config target = LoadConfig(target_file_.string());

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <regex>
 #include <sstream>
 
@@ -155,6 +157,32 @@ TEST_F(FoundationTest, StackStatusReportsEveryServerHealthy) {
                             "SELECT datname FROM pg_database WHERE datname IN ('airflow','superset') ORDER BY 1"},
                            {{"PGPASSWORD", StackConfig().stack.postgres_password}});
   EXPECT_EQ(psql.output, "airflow\nsuperset\n");
+}
+
+// The supervisor's summary endpoint serves what `stack status --json` prints, and the same as
+// Prometheus text.
+TEST_F(FoundationTest, TheStatusEndpointServesTheStackSummaryAsJsonAndPrometheusText) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(StackConfig().stack.status_port);
+  CommandResult status = RunProgram({"curl", "-sf", base + "/status"});
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  const auto doc = nlohmann::json::parse(status.output, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << status.output;
+  EXPECT_EQ(doc["running"], true);
+  EXPECT_EQ(doc["state"], "running");
+  std::set<std::string> names;
+  for (const auto& c : doc["components"]) names.insert(c["name"].get<std::string>());
+  for (const char* name : {"postgres", "clickhouse", "kafka"}) EXPECT_TRUE(names.count(name)) << status.output;
+  ASSERT_EQ(doc["pipeline"]["topics"].size(), 4u) << status.output;
+
+  CommandResult metrics = RunProgram({"curl", "-sf", base + "/metrics"});
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.output;
+  for (const char* line : {"clickflow_component_up{component=\"kafka\"} 1",
+                           "clickflow_component_up{component=\"clickhouse\"} 1",
+                           "clickflow_topic_lag_messages{topic=\"browser_events\"} ",
+                           "clickflow_fact_events_rows "}) {
+    EXPECT_NE(metrics.output.find(line), std::string::npos) << line << "\n" << metrics.output;
+  }
+  EXPECT_NE(RunProgram({"curl", "-sf", base + "/nothing-here"}).exit_code, 0);
 }
 
 TEST_F(FoundationTest, TheDashboardsUserCanReadButNotWrite) {

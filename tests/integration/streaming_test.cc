@@ -1,8 +1,9 @@
 // Streaming mode (stack.streaming: true) on a stack of its own (the shared one loads with
 // `load --once` in other suites, and two loaders in one group would split its partitions):
 // produced events reach fact_events within seconds through the supervised `load --follow` and
-// `dwh watch` services; the loader service and the Kafka broker killed with -9 are restarted
-// by the supervisor, and afterwards every event is in the warehouse exactly once.
+// `dwh watch` services, and a Superset dashboard chart counts them; the loader service and the
+// Kafka broker killed with -9 are restarted by the supervisor, and afterwards every event is in
+// the warehouse exactly once.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -14,8 +15,11 @@
 
 #include "clickhouse/client.h"
 #include "common/net.h"
+#include "free_ports.h"
 #include "common/template.h"
 #include "stack/state.h"
+#include "stack/superset_api.h"
+#include "stack/superset_home.h"
 #include "test_env.h"
 
 namespace clickflow {
@@ -34,14 +38,9 @@ class StreamingTest : public ::testing::Test {
     Config c;
     c.data_dir = dir_ / "var";
     c.stack.deps_dir = testing::StackConfig().stack.deps_dir;
-    c.kafka.bootstrap_servers = "127.0.0.1:" + std::to_string(PickFreePort());
-    c.clickhouse.url = "http://127.0.0.1:" + std::to_string(PickFreePort());
-    c.stack.kafka_controller_port = PickFreePort();
-    c.stack.clickhouse_tcp_port = PickFreePort();
-    c.stack.postgres_port = PickFreePort();
-    c.stack.metrics_port = PickFreePort();
+    testing::UseFreePorts(c);
     c.stack.airflow = false;
-    c.stack.superset = false;
+    c.stack.superset = true;  // the events must reach a dashboard chart
     c.stack.streaming = true;
     config_file_ = dir_ / "clickflow.yaml";
     WriteFile(config_file_, ToYaml(c));
@@ -113,6 +112,25 @@ class StreamingTest : public ::testing::Test {
     return -1;
   }
 
+  // The count of the "Total events" chart, as Superset's chart-data API computes it.
+  static int64_t TotalEventsChart() {
+    stack::SupersetApi api(stack::SupersetLocalUrl(config_), "admin", config_.stack.superset_password);
+    const auto charts = nlohmann::json::parse(api.Get("/api/v1/chart/?q=(columns:!(id,slice_name),page_size:100)").body);
+    int id = -1;
+    for (const auto& c : charts["result"]) {
+      if (c["slice_name"] == "Total events") id = c["id"].get<int>();
+    }
+    EXPECT_GE(id, 0) << charts.dump();
+    const auto chart = nlohmann::json::parse(api.Get("/api/v1/chart/" + std::to_string(id)).body);
+    auto context = nlohmann::json::parse(chart["result"]["query_context"].get<std::string>());
+    context["force"] = true;
+    const stack::SupersetApi::Response r = api.PostJson("/api/v1/chart/data", context.dump());
+    EXPECT_EQ(r.status, 200) << r.body.substr(0, 500);
+    const auto data = nlohmann::json::parse(r.body, nullptr, false);
+    if (r.status != 200 || data.is_discarded()) return -1;
+    return static_cast<int64_t>(data["result"][0]["data"][0]["count"].get<double>());
+  }
+
   static stack::ComponentState Component(const std::string& name) {
     auto state = stack::ReadState(config_.RunDir());
     if (state) {
@@ -175,6 +193,10 @@ TEST_F(StreamingTest, ProducedEventsReachTheWarehouseWithinSecondsAndLoadersSurv
         << table;
     EXPECT_EQ(client.QueryInt(std::string("SELECT count() FROM analytics.") + table), 15000) << table;
   }
+  // And a dashboard: the "Total events" chart of the Overview, through Superset's chart-data API
+  // (force: computed now, not from Superset's cache), counts every event.
+  EXPECT_EQ(TotalEventsChart(), 15000);
+
   // The status shows the loader caught up on every topic.
   CommandResult status = Cf({"stack", "status", "--json"});
   const auto doc = nlohmann::json::parse(status.output, nullptr, false);

@@ -37,6 +37,7 @@ stack:
   airflow_port: $(free_port)
   superset_port: $(free_port)
   metrics_port: $(free_port)
+  status_port: $(free_port)
   streaming: true
   airflow: $airflow
   superset: false

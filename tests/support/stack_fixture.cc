@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/net.h"
+#include "free_ports.h"
 #include "common/process.h"
 #include "common/template.h"
 #include "stack/state.h"
@@ -42,14 +43,7 @@ int Up(const fs::path& config_file) {
   c.data_dir = pattern;
   const char* deps = std::getenv("CLICKFLOW_STACK_DEPS_DIR");
   c.stack.deps_dir = deps ? deps : (fs::path(CLICKFLOW_SOURCE_DIR) / "var" / "deps").string();
-  c.kafka.bootstrap_servers = "127.0.0.1:" + std::to_string(PickFreePort());
-  c.clickhouse.url = "http://127.0.0.1:" + std::to_string(PickFreePort());
-  c.stack.kafka_controller_port = PickFreePort();
-  c.stack.clickhouse_tcp_port = PickFreePort();
-  c.stack.postgres_port = PickFreePort();
-  c.stack.airflow_port = PickFreePort();
-  c.stack.superset_port = PickFreePort();
-  c.stack.metrics_port = PickFreePort();
+  clickflow::testing::UseFreePorts(c);
   // Not the defaults: tests must use the configured logins, and the security test can look
   // for each password in logs and status output (a default like "clickhouse" is everywhere).
   const std::string suffix = RandomHex(4);
