@@ -38,9 +38,10 @@ std::map<dwh::Day, uint64_t> DayCounts(ClickHouseClient& client, const std::stri
 
 FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options) {
   const std::string& db = config.clickhouse.database;
-  if (options.full || LastWatermark(client, db, "fact_events") < 0 || StagingWasCleared(client, db)) {
-    return BuildFacts(client, config, options);
-  }
+  if (options.full || LastWatermark(client, db, "fact_events") < 0) return BuildFacts(client, config, options);
+  // Once retention has cleared staging, a fact may outlive its staging copies: look for existing
+  // facts on every day, and rebuild days carrying such facts forward (as BuildFacts does).
+  const bool cleared = StagingWasCleared(client, db);
   DwhLock lock(config);
   const auto start = Clock::now();
   const int64_t started_unix = std::time(nullptr);
@@ -56,7 +57,7 @@ FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, con
   std::vector<dwh::Day> append;
   std::string new_facts;
   if (client.QueryInt("SELECT count() FROM " + db + ".fact_events_delta") > 0) {
-    const std::vector<dwh::Day> seen = Days(client, dwh::DeltaSeenDaysSql(db));
+    const std::vector<dwh::Day> seen = cleared ? std::vector<dwh::Day>{} : Days(client, dwh::DeltaSeenDaysSql(db));
     for (const auto& row : ParseNumberRows(client.Query(dwh::DeltaChangedDaysSql(db, seen)))) {
       rebuild.insert(static_cast<dwh::Day>(row.at(0)));
       rebuild.insert(static_cast<dwh::Day>(row.at(1)));
@@ -86,7 +87,7 @@ FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, con
   if (!rebuild.empty()) {
     const std::vector<dwh::Day> days(rebuild.begin(), rebuild.end());
     const auto batches = dwh::BatchDays(days, BrowserRowsPerDay(client, db), options.batch_rows);
-    for (const auto& batch : batches) BuildBatch(client, db, batch, false, false);
+    for (const auto& batch : batches) BuildBatch(client, db, batch, false, cleared);
     summary.batches += batches.size();
   }
   if (!append.empty()) {

@@ -75,7 +75,7 @@ FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, cons
 //     rebuild whole, the BuildFacts way.
 // Appending to a day relies on the twin holding exactly what fact_events holds for it (the
 // last swap copied it); a day where the counts differ is rebuilt whole instead. Falls back to
-// BuildFacts before the first build and once retention has cleared staging.
+// BuildFacts before the first build.
 FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options);
 
 // Full rebuilds of dim_users / dim_geo from fact_events.

@@ -211,22 +211,27 @@ std::string DeltaSeenDaysSql(const std::string& db) {
       fmt::arg("db", db));
 }
 
+// "event_date IN (...)", or no restriction at all for an empty list.
+std::string DateFilter(const std::vector<Day>& days) {
+  return days.empty() ? "1" : "event_date IN (" + DateList(days) + ")";
+}
+
 std::string DeltaChangedDaysSql(const std::string& db, const std::vector<Day>& seen_days) {
   return fmt::format(
       "SELECT fact_day, delta_day FROM (SELECT event_id, toYYYYMMDD(event_date) AS fact_day, {hash} AS fact_hash "
-      "FROM {db}.fact_events WHERE event_date IN ({dates}) AND "
+      "FROM {db}.fact_events WHERE {dates} AND "
       "event_id IN (SELECT event_id FROM {db}.fact_events_delta)) AS fact "
       "ANY INNER JOIN (SELECT event_id, toYYYYMMDD(event_date) AS delta_day, {hash} AS delta_hash "
       "FROM {db}.fact_events_delta) AS delta USING event_id "
       "WHERE fact_hash != delta_hash GROUP BY fact_day, delta_day",
-      fmt::arg("db", db), fmt::arg("hash", kFactHash), fmt::arg("dates", DateList(seen_days)));
+      fmt::arg("db", db), fmt::arg("hash", kFactHash), fmt::arg("dates", DateFilter(seen_days)));
 }
 
 std::string DeltaNewFactsCondition(const std::string& db, const std::vector<Day>& seen_days, int64_t complete_by_unix) {
   return fmt::format(
-      "event_id NOT IN (SELECT event_id FROM {db}.fact_events WHERE event_date IN ({dates})) "
-      "AND (_complete OR _seen_at < toDateTime({by}))",
-      fmt::arg("db", db), fmt::arg("dates", DateList(seen_days)), fmt::arg("by", complete_by_unix));
+      "event_id NOT IN (SELECT event_id FROM {db}.fact_events WHERE {dates}) "
+      "AND (_complete OR _seen_at <= toDateTime({by}))",
+      fmt::arg("db", db), fmt::arg("dates", DateFilter(seen_days)), fmt::arg("by", complete_by_unix));
 }
 
 std::string DeltaNewDaysSql(const std::string& db, const std::string& new_facts) {

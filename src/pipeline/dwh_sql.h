@@ -57,10 +57,13 @@ std::string DeltaDropSql(const std::string& db);
 // days fact_events can hold them on (while staging has not been cleared).
 std::string DeltaSeenDaysSql(const std::string& db);
 // (fact day, delta day) of every event whose fact differs from its delta row: both days need
-// a full rebuild (a late side, a newer copy, an event moved to another day).
+// a full rebuild (a late side, a newer copy, an event moved to another day). `seen_days`
+// bounds the fact days searched; empty = every day (once staging was cleared, a fact may sit
+// on a day none of its remaining copies is on).
 std::string DeltaChangedDaysSql(const std::string& db, const std::vector<Day>& seen_days);
-// The delta rows to append: events fact_events does not hold yet, complete or seen before
-// `complete_by_unix` (a side still in flight waits a little rather than forcing a rebuild).
+// The delta rows to append: events fact_events does not hold yet, complete or last seen at
+// `complete_by_unix` or before (a side still in flight waits a little rather than forcing a
+// rebuild; with no grace, everything is appended at once).
 std::string DeltaNewFactsCondition(const std::string& db, const std::vector<Day>& seen_days, int64_t complete_by_unix);
 std::string DeltaNewDaysSql(const std::string& db, const std::string& new_facts);
 std::string DeltaAppendSql(const std::string& db, const std::string& new_facts, const std::vector<Day>& days);

@@ -441,6 +441,24 @@ TEST(DwhTest, FactsWhoseStagingWasDroppedSurviveARebuildOfTheirDay) {
             std::to_string(std::stoull(before) + 1));
   EXPECT_EQ(Str("SELECT count() FROM fact_events"), std::to_string(e.browser.size() + 1));
   Cf({"dwh", "verify"});
+
+  // Append mode too: a new copy of an event whose staging is gone must replace its fact (found
+  // on whatever day), not be appended beside it; a new event is appended.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const Json& gone = std::next(e.browser.begin(), 3)->second;
+  Json copy = gone;
+  copy["event_type"] = "replayed";
+  LoadLines("browser_events", {copy.dump(), Json{{"event_id", "00000000-late-4000-8000-000000000003"},
+                                                 {"event_timestamp", day + " 02:03:04.000000"}, {"event_type", "click"},
+                                                 {"click_id", "late-session"}}.dump()});
+  Cf({"dwh", "build", "--step", "facts", "--append", "--append-grace-seconds", "0"});
+  EXPECT_EQ(Str("SELECT groupArray(event_type) FROM fact_events WHERE event_id = " + Quote(S(gone, "event_id"))),
+            "['replayed']");
+  EXPECT_EQ(Str("SELECT count() FROM fact_events"), std::to_string(e.browser.size() + 2));
+  EXPECT_EQ(Str("SELECT count() - uniqExact(event_id) FROM fact_events"), "0");
+  Cf({"dwh", "users"});
+  Cf({"dwh", "geo"});
+  Cf({"dwh", "verify"});
 }
 
 std::set<std::string> Partitions(const std::string& table) {
