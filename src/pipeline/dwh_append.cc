@@ -7,6 +7,7 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "clickhouse/client.h"
@@ -25,6 +26,8 @@ std::vector<dwh::Day> Days(ClickHouseClient& client, const std::string& sql) {
   return days;
 }
 
+constexpr int kMemoryLimitExceeded = 241;
+
 std::map<dwh::Day, uint64_t> DayCounts(ClickHouseClient& client, const std::string& db, const std::string& table,
                                        const std::vector<dwh::Day>& days) {
   std::map<dwh::Day, uint64_t> counts;
@@ -34,11 +37,10 @@ std::map<dwh::Day, uint64_t> DayCounts(ClickHouseClient& client, const std::stri
   return counts;
 }
 
-}  // namespace
-
-FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options) {
+// The append itself, under the lock; nullopt when the delta does not fit in memory.
+std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Config& config,
+                                             const DwhOptions& options) {
   const std::string& db = config.clickhouse.database;
-  if (options.full || LastWatermark(client, db, "fact_events") < 0) return BuildFacts(client, config, options);
   // Once retention has cleared staging, a fact may outlive its staging copies: look for existing
   // facts on every day, and rebuild days carrying such facts forward (as BuildFacts does).
   const bool cleared = StagingWasCleared(client, db);
@@ -52,7 +54,17 @@ FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, con
   const int64_t since = std::max<int64_t>(1, last - options.append_overlap_seconds);
 
   client.Execute(dwh::DeltaDropSql(db));  // a cycle killed midway leaves it behind
-  Run(client, "compute the delta", dwh::DeltaCreateSql(db, {since}));
+  try {
+    Run(client, "compute the delta", dwh::DeltaCreateSql(db, {since}));
+  } catch (const ClickHouseError& e) {
+    // Too much arrived since the last build (a long outage, a bulk load) for one delta within
+    // the query memory limit: this cycle rebuilds the touched days whole, in bounded batches.
+    if (e.code() != kMemoryLimitExceeded) throw;
+    spdlog::warn("dwh: the delta since {} s ago exceeds the memory limit; rebuilding the touched days whole",
+                 started_unix - since);
+    client.Execute(dwh::DeltaDropSql(db));
+    return std::nullopt;
+  }
   std::set<dwh::Day> rebuild;
   std::vector<dwh::Day> append;
   std::string new_facts;
@@ -116,6 +128,15 @@ FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, con
                  summary.seconds);
   }
   return summary;
+}
+
+}  // namespace
+
+FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options) {
+  const std::string& db = config.clickhouse.database;
+  if (options.full || LastWatermark(client, db, "fact_events") < 0) return BuildFacts(client, config, options);
+  if (auto appended = AppendLocked(client, config, options)) return *appended;
+  return BuildFacts(client, config, options);  // takes the lock AppendLocked has released
 }
 
 }  // namespace clickflow
