@@ -49,21 +49,32 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   const int64_t started_unix = std::time(nullptr);
   FactBuildSummary summary;
   // As in BuildFacts: the watermark first, so rows arriving meanwhile are in the next cycle.
-  summary.watermark = client.QueryInt(dwh::StagingWatermarkSql(db));
+  const int64_t staged_up_to = client.QueryInt(dwh::StagingWatermarkSql(db));
   const int64_t last = LastWatermark(client, db, "fact_events");
   const int64_t since = std::max<int64_t>(1, last - options.append_overlap_seconds);
 
-  client.Execute(dwh::DeltaDropSql(db));  // a cycle killed midway leaves it behind
-  try {
-    Run(client, "compute the delta", dwh::DeltaCreateSql(db, {since}));
-  } catch (const ClickHouseError& e) {
-    // Too much arrived since the last build (a long outage, a bulk load) for one delta within
-    // the query memory limit: this cycle rebuilds the touched days whole, in bounded batches.
-    if (e.code() != kMemoryLimitExceeded) throw;
-    spdlog::warn("dwh: the delta since {} s ago exceeds the memory limit; rebuilding the touched days whole",
-                 started_unix - since);
-    client.Execute(dwh::DeltaDropSql(db));
-    return std::nullopt;
+  // A cycle takes at most `window` seconds of loads past the last watermark (plus the overlap
+  // before it): behind (after an outage, under a burst), the watch catches up in slices whose
+  // delta fits in memory, instead of a delta that grows with the backlog and never fits again.
+  // Over the memory limit anyway, the slice halves, down to 10 s.
+  int64_t window = std::max(10, options.append_window_seconds);
+  while (true) {
+    summary.watermark = std::max(last, std::min(staged_up_to, last + window));
+    client.Execute(dwh::DeltaDropSql(db));  // a cycle killed midway leaves it behind
+    try {
+      Run(client, "compute the delta", dwh::DeltaCreateSql(db, {since}, summary.watermark));
+      break;
+    } catch (const ClickHouseError& e) {
+      if (e.code() != kMemoryLimitExceeded) throw;
+      client.Execute(dwh::DeltaDropSql(db));
+      if (window <= 10) {
+        spdlog::warn("dwh: even {} s of loads exceed the memory limit as a delta; rebuilding the touched days whole",
+                     window);
+        return std::nullopt;
+      }
+      window /= 2;
+      spdlog::warn("dwh: the delta exceeds the memory limit; trying {} s of loads", window);
+    }
   }
   std::set<dwh::Day> rebuild;
   std::vector<dwh::Day> append;
@@ -124,8 +135,11 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   client.Execute(dwh::RecordStateSql(db, "fact_events", summary.watermark, summary.days, summary.rows, started_unix));
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (!summary.days.empty()) {
-    spdlog::info("dwh: appended to {} day(s), rebuilt {} day(s) whole, in {:.2f} s", append.size(), rebuild.size(),
-                 summary.seconds);
+    spdlog::info("dwh: appended to {} day(s), rebuilt {} day(s) whole, in {:.2f} s{}", append.size(), rebuild.size(),
+                 summary.seconds,
+                 summary.watermark < staged_up_to
+                     ? fmt::format(" ({} s of loads still to catch up)", staged_up_to - summary.watermark)
+                     : "");
   }
   return summary;
 }

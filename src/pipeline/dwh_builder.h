@@ -40,6 +40,9 @@ struct DwhOptions {
   // An event whose location, device or geo row has not arrived yet waits this long before it
   // is appended without it; a side arriving after that forces a rebuild of its day.
   int append_grace_seconds = 20;
+  // At most this many seconds of loads past the last watermark per append cycle (the overlap
+  // comes on top): a backlog is caught up in slices whose delta fits the query memory limit.
+  int append_window_seconds = 60;
 };
 
 struct FactBuildSummary {

@@ -193,8 +193,9 @@ static std::string ChangedSessions(const std::string& db, const std::string& tab
       fmt::arg("sessions", sessions));
 }
 
-std::string DeltaCreateSql(const std::string& db, NewRows since) {
-  const std::string c = fmt::format("_ingested_at >= toDateTime({})", since.since_unix);
+std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix) {
+  const std::string c = fmt::format("_ingested_at >= toDateTime({}) AND _ingested_at <= toDateTime({})",
+                                    since.since_unix, until_unix);
   // Browser rows of every event touched by a new row: its own browser or location row, or a
   // device or geo row that changes its session (see ChangedSessions).
   const std::string touched = fmt::format(

@@ -51,7 +51,8 @@ std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, b
 // created holding the fact rows, as a build would write them now, of every event touched by a
 // staging row ingested since `since`, whatever its day, plus _complete (location, device and
 // geo rows all present) and _seen_at (the newest ingestion of its browser copies).
-std::string DeltaCreateSql(const std::string& db, NewRows since);
+// Rows count as new when ingested in [since, until].
+std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix);
 std::string DeltaDropSql(const std::string& db);
 // Every day those events have a browser copy on, and the days of their delta rows: the only
 // days fact_events can hold them on (while staging has not been cleared).
