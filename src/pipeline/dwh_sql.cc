@@ -140,6 +140,16 @@ constexpr const char* kFactHash =
     "device_is_mobile, user_custom_id, user_domain_id, geo_latitude, geo_longitude, geo_country, "
     "geo_timezone, geo_region_name, ip_address)";
 
+std::string FirstLoadAfterSql(const std::string& db, int64_t after_unix) {
+  return fmt::format(
+      "SELECT toUInt32(min(m)) FROM ("
+      "SELECT min(_ingested_at) AS m FROM {db}.events_browser_raw WHERE {c} UNION ALL "
+      "SELECT min(_ingested_at) AS m FROM {db}.events_device_raw WHERE {c} UNION ALL "
+      "SELECT min(_ingested_at) AS m FROM {db}.events_geo_raw WHERE {c} UNION ALL "
+      "SELECT min(_ingested_at) AS m FROM {db}.events_location_raw WHERE {c}) AS firsts WHERE m > 0",
+      fmt::arg("db", db), fmt::arg("c", fmt::format("_ingested_at > toDateTime({})", after_unix)));
+}
+
 std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day) {
   const std::string day_list = DayList(days);
   // Every event_id / click_id that has a browser row on one of the days: the dedup of each

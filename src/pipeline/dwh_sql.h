@@ -38,6 +38,8 @@ std::string BrowserRowsPerDaySql(const std::string& db);
 
 // The newest _ingested_at over the four staging tables, as unix seconds (0 when empty).
 std::string StagingWatermarkSql(const std::string& db);
+// The oldest _ingested_at after `after_unix` over the four staging tables (0 when none).
+std::string FirstLoadAfterSql(const std::string& db, int64_t after_unix);
 
 // INSERT INTO fact_events_build of the facts of `days`, from staging:
 //   browser, one row per event_id: the latest ingested copy (argMax by _ingested_at, then
