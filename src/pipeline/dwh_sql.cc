@@ -180,41 +180,19 @@ std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, b
                      JoinedSides(browser, location, device, geo));
 }
 
-// The sessions (click_ids) with a new row in `table` (device or geo) whose latest row differs
-// from what their facts hold. A session's device and geo lines come again with each of its
-// events, almost always unchanged: touching every event of every such session would pull
-// whole sessions, days old, into each micro-build (the soak's delta outgrew the 4 GB query
-// limit that way). New sessions differ from "no facts" and are picked; their events are new.
-static std::string ChangedSessions(const std::string& db, const std::string& table, const std::vector<std::string>& columns,
-                            const std::string& new_rows) {
-  std::string latest, built;
-  for (const std::string& column : columns) {
-    latest += fmt::format("{}argMax({}, {})", latest.empty() ? "" : ", ", column, kLatest);
-    built += (built.empty() ? "" : ", ") + column;
-  }
-  const std::string sessions = fmt::format("(SELECT click_id FROM {}.{} WHERE {})", db, table, new_rows);
-  return fmt::format(
-      "(SELECT click_id FROM (SELECT click_id, cityHash64({latest}) AS side_hash FROM {db}.{table} "
-      "WHERE click_id IN {sessions} GROUP BY click_id) AS side "
-      "ANY LEFT JOIN (SELECT click_id, any(cityHash64({built})) AS fact_hash, "
-      "uniqExact(cityHash64({built})) AS fact_hashes FROM {db}.fact_events WHERE click_id IN {sessions} "
-      "GROUP BY click_id) AS built USING click_id WHERE NOT (fact_hashes = 1 AND fact_hash = side_hash))",
-      fmt::arg("latest", latest), fmt::arg("built", built), fmt::arg("db", db), fmt::arg("table", table),
-      fmt::arg("sessions", sessions));
-}
-
 std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix) {
   const std::string c = fmt::format("_ingested_at >= toDateTime({}) AND _ingested_at <= toDateTime({})",
                                     since.since_unix, until_unix);
-  // Browser rows of every event touched by a new row: its own browser or location row, or a
-  // device or geo row that changes its session (see ChangedSessions).
+  // Browser rows of every event touched by a new row of any topic (as in TouchedDaysSql). A
+  // session's repeated device and geo lines touch all its events; the window (AppendFacts)
+  // bounds how many. (Touching only sessions whose lines changed their facts was tried: the
+  // comparison against fact_events made the delta hit the 4 GB query limit under load.)
   const std::string touched = fmt::format(
       "event_id IN (SELECT event_id FROM {db}.events_browser_raw WHERE {c}) OR "
       "event_id IN (SELECT event_id FROM {db}.events_location_raw WHERE {c}) OR "
-      "click_id IN {device} OR click_id IN {geo}",
-      fmt::arg("db", db), fmt::arg("c", c),
-      fmt::arg("device", ChangedSessions(db, "events_device_raw", kDeviceColumns, c)),
-      fmt::arg("geo", ChangedSessions(db, "events_geo_raw", kGeoColumns, c)));
+      "click_id IN (SELECT click_id FROM {db}.events_device_raw WHERE {c}) OR "
+      "click_id IN (SELECT click_id FROM {db}.events_geo_raw WHERE {c})",
+      fmt::arg("db", db), fmt::arg("c", c));
   const std::string event_ids = fmt::format("event_id IN (SELECT event_id FROM {}.events_browser_raw WHERE {})", db,
                                             touched);
   const std::string click_ids = fmt::format("click_id IN (SELECT click_id FROM {}.events_browser_raw WHERE {})", db,
