@@ -56,9 +56,9 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   // A cycle takes at most `window` seconds of loads past the last watermark (plus the overlap
   // before it): behind (after an outage, under a burst), the watch catches up in slices whose
   // delta fits in memory, instead of a delta that grows with the backlog and never fits again.
-  // Over the memory limit anyway, the slice halves, down to 10 s.
-  // The slice starts at the first load after the last watermark: after a quiet hour, the next
-  // loads are one slice away, not sixty.
+  // Over the memory limit anyway, the slice halves until it is under 10 s. It starts at the
+  // first load after the last watermark: after a quiet hour, the next loads are one slice
+  // away, not sixty.
   const int64_t first_new = client.QueryInt(dwh::FirstLoadAfterSql(db, last));
   const int64_t slice_start = first_new > 0 ? std::max(last, first_new - 1) : last;
   int64_t window = std::max(10, options.append_window_seconds);
