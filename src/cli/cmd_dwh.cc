@@ -88,8 +88,10 @@ void AddBuildOptions(CLI::App* cmd, BuildOptions& build) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch-rows", options.batch_rows,
-                  "browser rows per INSERT (whole days; 1 = one day per INSERT)")
-      ->capture_default_str();
+                  "browser rows per INSERT: whole days up to it, a larger day (or append delta) in "
+                  "event_id buckets of about this size")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 }  // namespace

@@ -53,31 +53,36 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   const int64_t last = LastWatermark(client, db, "fact_events");
   const int64_t since = std::max<int64_t>(1, last - options.append_overlap_seconds);
 
-  // A cycle takes at most `window` seconds of loads past the last watermark (plus the overlap
-  // before it): behind (after an outage, under a burst), the watch catches up in slices whose
-  // delta fits in memory, instead of a delta that grows with the backlog and never fits again.
-  // Over the memory limit anyway, the slice halves until it is under 10 s. It starts at the
-  // first load after the last watermark: after a quiet hour, the next loads are one slice
-  // away, not sixty.
+  // A cycle takes at most `append_window_seconds` of loads past the last watermark (plus the
+  // overlap before it), starting at the first load after it (after a quiet hour, the next
+  // loads are one slice away, not sixty). Behind, after an outage or under a burst, the watch
+  // catches up in slices. Loads after an outage come in bursts (a minute of backlog can land
+  // in one second of _ingested_at), so the delta is also cut into event_id buckets of at most
+  // batch_rows browser rows, and into twice as many on a memory-limit error.
   const int64_t first_new = client.QueryInt(dwh::FirstLoadAfterSql(db, last));
   const int64_t slice_start = first_new > 0 ? std::max(last, first_new - 1) : last;
-  int64_t window = std::max(10, options.append_window_seconds);
+  summary.watermark =
+      std::max(last, std::min(staged_up_to, slice_start + std::max(1, options.append_window_seconds)));
+  const auto rows = static_cast<uint64_t>(client.QueryInt(dwh::DeltaRowsSql(db, {since}, summary.watermark)));
+  uint32_t buckets = dwh::BucketsFor(rows, options.batch_rows);
   while (true) {
-    summary.watermark = std::max(last, std::min(staged_up_to, slice_start + window));
     client.Execute(dwh::DeltaDropSql(db));  // a cycle killed midway leaves it behind
     try {
-      Run(client, "compute the delta", dwh::DeltaCreateSql(db, {since}, summary.watermark));
+      if (buckets > 1) spdlog::info("dwh: delta of {} browser rows in {} event_id buckets", rows, buckets);
+      for (uint32_t i = 0; i < buckets; ++i) {
+        Run(client, "compute the delta", dwh::DeltaCreateSql(db, {since}, summary.watermark, {i, buckets}));
+      }
       break;
     } catch (const ClickHouseError& e) {
       if (e.code() != kMemoryLimitExceeded) throw;
       client.Execute(dwh::DeltaDropSql(db));
-      if (window <= 10) {
-        spdlog::warn("dwh: even {} s of loads exceed the memory limit as a delta; rebuilding the touched days whole",
-                     window);
+      if (buckets >= dwh::kMaxBuckets) {
+        spdlog::warn("dwh: the delta exceeds the memory limit even in {} buckets; rebuilding the touched days whole",
+                     buckets);
         return std::nullopt;
       }
-      window /= 2;
-      spdlog::warn("dwh: the delta exceeds the memory limit; trying {} s of loads", window);
+      buckets = std::min(dwh::kMaxBuckets, buckets * 2);
+      spdlog::warn("dwh: the delta exceeds the memory limit; trying {} event_id buckets", buckets);
     }
   }
   std::set<dwh::Day> rebuild;
@@ -113,8 +118,9 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   }
   if (!rebuild.empty()) {
     const std::vector<dwh::Day> days(rebuild.begin(), rebuild.end());
-    const auto batches = dwh::BatchDays(days, BrowserRowsPerDay(client, db), options.batch_rows);
-    for (const auto& batch : batches) BuildBatch(client, db, batch, false, cleared);
+    const auto rows_per_day = BrowserRowsPerDay(client, db);
+    const auto batches = dwh::BatchDays(days, rows_per_day, options.batch_rows);
+    for (const auto& batch : batches) BuildBatch(client, db, batch, rows_per_day, options.batch_rows, false, cleared);
     summary.batches += batches.size();
   }
   if (!append.empty()) {

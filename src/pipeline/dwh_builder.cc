@@ -75,7 +75,12 @@ std::vector<dwh::DayRows> BrowserRowsPerDay(ClickHouseClient& client, const std:
 }
 
 void BuildBatch(ClickHouseClient& client, const std::string& db, const std::vector<dwh::Day>& batch,
-                bool every_day, bool carry_forward) {
+                const std::vector<dwh::DayRows>& rows_of, uint64_t target_rows, bool every_day, bool carry_forward) {
+  uint64_t rows = 0;
+  for (const dwh::DayRows& r : rows_of) {
+    if (std::find(batch.begin(), batch.end(), r.day) != batch.end()) rows += r.rows;
+  }
+  const uint32_t buckets = dwh::BucketsFor(rows, target_rows);
   // Drop first: a build killed after its INSERT leaves rows in the twins, and REPLACE copies
   // parts rather than moving them, so the twins still hold the previous build's days too.
   for (dwh::Day day : batch) {
@@ -83,7 +88,10 @@ void BuildBatch(ClickHouseClient& client, const std::string& db, const std::vect
       client.Execute(dwh::DropBuildPartitionSql(db, table, day));
     }
   }
-  Run(client, "insert facts from staging", dwh::FactInsertSql(db, batch, every_day));
+  if (buckets > 1) spdlog::info("dwh: {} browser rows: building in {} event_id buckets", rows, buckets);
+  for (uint32_t i = 0; i < buckets; ++i) {
+    Run(client, "insert facts from staging", dwh::FactInsertSql(db, batch, every_day, {i, buckets}));
+  }
   if (carry_forward) {
     Run(client, "carry forward facts without staging rows", dwh::FactCarryForwardSql(db, batch));
   }
@@ -189,7 +197,7 @@ FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, cons
                                              " - " + std::to_string(options.overlap_seconds) + " s");
   for (size_t i = 0; i < batches.size(); ++i) {
     const auto batch_start = Clock::now();
-    BuildBatch(client, db, batches[i], every_day, carry_forward);
+    BuildBatch(client, db, batches[i], rows_per_day, options.batch_rows, every_day, carry_forward);
     spdlog::info("dwh: batch {}/{}: {} .. {} ({} days) in {:.1f} s", i + 1, batches.size(),
                  dwh::DayToIso(batches[i].front()), dwh::DayToIso(batches[i].back()),
                  batches[i].size(), SecondsSince(batch_start));

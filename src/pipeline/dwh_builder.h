@@ -32,6 +32,8 @@ struct DwhOptions {
   // bound keeps one batch's GROUP BYs and join tables in memory. Measured on 18.16, 2 cores:
   // 1M staged events build in ~11 s as one batch vs ~18 s one day per batch; with 10M staged,
   // 2M-row batches hit the 4 GB per-query memory limit of the local stack, 1M-row ones fit.
+  // A day above it is built in event_id buckets of about this size (dwh::Bucket), and so is
+  // an append delta.
   uint64_t batch_rows = 1'000'000;
 
   // AppendFacts only (streaming micro-builds). Its "new rows" overlap: a batch commits at most
@@ -41,7 +43,7 @@ struct DwhOptions {
   // is appended without it; a side arriving after that forces a rebuild of its day.
   int append_grace_seconds = 20;
   // At most this many seconds of loads past the last watermark per append cycle (the overlap
-  // comes on top): a backlog is caught up in slices whose delta fits the query memory limit.
+  // comes on top): a backlog is caught up in slices, each cycle swapping its days in.
   int append_window_seconds = 60;
 };
 

@@ -77,6 +77,16 @@ std::string DateList(const std::vector<Day>& days) {
   return out;
 }
 
+std::string BucketCondition(const Bucket& bucket) {
+  if (bucket.count <= 1) return "";
+  return fmt::format("cityHash64(event_id) % {} = {}", bucket.count, bucket.index);
+}
+
+uint32_t BucketsFor(uint64_t rows, uint64_t target_rows) {
+  if (target_rows == 0 || rows <= target_rows) return 1;
+  return static_cast<uint32_t>(std::min<uint64_t>(kMaxBuckets, (rows + target_rows - 1) / target_rows));
+}
+
 std::string TouchedDaysSql(const std::string& db, NewRows since) {
   if (since.since_unix <= 0) {
     return fmt::format("SELECT toYYYYMMDD(event_timestamp) AS day FROM {}.events_browser_raw "
@@ -151,17 +161,26 @@ std::string FirstLoadAfterSql(const std::string& db, int64_t after_unix) {
 }
 
 std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day) {
+  return FactInsertSql(db, days, every_day, Bucket{});
+}
+
+std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day,
+                          const Bucket& bucket) {
   const std::string day_list = DayList(days);
-  // Every event_id / click_id that has a browser row on one of the days: the dedup of each
-  // side only needs those keys, which keeps the GROUP BY and the join's right side small.
+  const std::string in_bucket = bucket.count > 1 ? " AND " + BucketCondition(bucket) : "";
+  // Every event_id / click_id that has a browser row on one of the days (in the bucket): the
+  // dedup of each side only needs those keys, which keeps the GROUP BY and the join's right
+  // side small.
   const std::string browser_of_days = fmt::format(
-      "(SELECT {{key}} FROM {}.events_browser_raw WHERE toYYYYMMDD(event_timestamp) IN ({}))", db,
-      day_list);
-  // When the batch is every day of staging the restriction would select everything: skip it.
+      "(SELECT {{key}} FROM {}.events_browser_raw WHERE toYYYYMMDD(event_timestamp) IN ({}){})", db,
+      day_list, in_bucket);
+  // When the batch is every day of staging (one bucket) the restriction would select
+  // everything: skip it.
+  const bool unrestricted = every_day && bucket.count <= 1;
   const std::string event_ids =
-      every_day ? "" : "event_id IN " + fmt::format(fmt::runtime(browser_of_days), fmt::arg("key", "event_id"));
+      unrestricted ? "" : "event_id IN " + fmt::format(fmt::runtime(browser_of_days), fmt::arg("key", "event_id"));
   const std::string click_ids =
-      every_day ? "" : "click_id IN " + fmt::format(fmt::runtime(browser_of_days), fmt::arg("key", "click_id"));
+      unrestricted ? "" : "click_id IN " + fmt::format(fmt::runtime(browser_of_days), fmt::arg("key", "click_id"));
 
   // The latest copy of every event_id seen on the days, kept only if that copy is on one of
   // them: a copy that moved the event to another day removes it from its old day.
@@ -180,19 +199,32 @@ std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, b
                      JoinedSides(browser, location, device, geo));
 }
 
-std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix) {
+namespace {
+
+// Browser rows of every event touched by a staging row ingested in [since, until] (as in
+// TouchedDaysSql). A session's repeated device and geo lines touch all its events; the window
+// (AppendFacts) bounds how many. (Touching only sessions whose lines changed their facts was
+// tried: the comparison against fact_events made the delta hit the 4 GB query limit.)
+std::string TouchedBetween(const std::string& db, NewRows since, int64_t until_unix) {
   const std::string c = fmt::format("_ingested_at >= toDateTime({}) AND _ingested_at <= toDateTime({})",
                                     since.since_unix, until_unix);
-  // Browser rows of every event touched by a new row of any topic (as in TouchedDaysSql). A
-  // session's repeated device and geo lines touch all its events; the window (AppendFacts)
-  // bounds how many. (Touching only sessions whose lines changed their facts was tried: the
-  // comparison against fact_events made the delta hit the 4 GB query limit under load.)
-  const std::string touched = fmt::format(
-      "event_id IN (SELECT event_id FROM {db}.events_browser_raw WHERE {c}) OR "
+  return fmt::format(
+      "(event_id IN (SELECT event_id FROM {db}.events_browser_raw WHERE {c}) OR "
       "event_id IN (SELECT event_id FROM {db}.events_location_raw WHERE {c}) OR "
       "click_id IN (SELECT click_id FROM {db}.events_device_raw WHERE {c}) OR "
-      "click_id IN (SELECT click_id FROM {db}.events_geo_raw WHERE {c})",
+      "click_id IN (SELECT click_id FROM {db}.events_geo_raw WHERE {c}))",
       fmt::arg("db", db), fmt::arg("c", c));
+}
+
+}  // namespace
+
+std::string DeltaRowsSql(const std::string& db, NewRows since, int64_t until_unix) {
+  return fmt::format("SELECT count() FROM {}.events_browser_raw WHERE {}", db, TouchedBetween(db, since, until_unix));
+}
+
+std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix, const Bucket& bucket) {
+  const std::string touched =
+      TouchedBetween(db, since, until_unix) + (bucket.count > 1 ? " AND " + BucketCondition(bucket) : "");
   const std::string event_ids = fmt::format("event_id IN (SELECT event_id FROM {}.events_browser_raw WHERE {})", db,
                                             touched);
   const std::string click_ids = fmt::format("click_id IN (SELECT click_id FROM {}.events_browser_raw WHERE {})", db,
@@ -208,9 +240,10 @@ std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_u
                                    ", toUInt8(1) AS has_geo");
   // A missing side joins as 0 (join_use_nulls is off), so _complete says all four are there.
   return fmt::format(
-      "CREATE TABLE {}.fact_events_delta ENGINE = Memory AS SELECT {}, "
-      "toUInt8(has_location AND has_device AND has_geo) AS _complete, _seen_at FROM {}",
-      db, kFactSelect, JoinedSides(browser, location, device, geo));
+      "{} SELECT {}, toUInt8(has_location AND has_device AND has_geo) AS _complete, _seen_at FROM {}",
+      bucket.index == 0 ? "CREATE TABLE " + db + ".fact_events_delta ENGINE = Memory AS"
+                        : "INSERT INTO " + db + ".fact_events_delta",
+      kFactSelect, JoinedSides(browser, location, device, geo));
 }
 
 std::string DeltaDropSql(const std::string& db) {

@@ -20,6 +20,24 @@ std::string DayToIso(Day day);
 std::string DayList(const std::vector<Day>& days);
 std::string DateList(const std::vector<Day>& days);
 
+// One of `count` disjoint slices of the events, by a hash of event_id. A fact build whose keys
+// do not fit the per-query memory limit in one INSERT (a day of millions of events, a delta
+// after an outage) runs as `count` INSERTs, each grouping and joining 1/count of the keys:
+// an event's browser and location rows share its event_id, and the device and geo sides are
+// restricted to the click_ids of the bucket's events, so every event is built whole in
+// exactly one bucket.
+struct Bucket {
+  uint32_t index = 0;
+  uint32_t count = 1;
+};
+// "cityHash64(event_id) % count = index", or "" for a single bucket.
+std::string BucketCondition(const Bucket& bucket);
+// How many buckets keep `rows` browser rows at or under `target_rows` per INSERT: at least 1,
+// at most kMaxBuckets (each bucket scans staging's key columns once; 64 buckets of 1M rows
+// is a 64M-event day).
+constexpr uint32_t kMaxBuckets = 64;
+uint32_t BucketsFor(uint64_t rows, uint64_t target_rows);
+
 // Staging rows that count as new for a build: ingested at or after the previous watermark,
 // minus an overlap (see DwhOptions::overlap_seconds). 0 = no previous build: everything.
 struct NewRows {
@@ -47,14 +65,20 @@ std::string FirstLoadAfterSql(const std::string& db, int64_t after_unix);
 //   ANY LEFT JOIN location by event_id, device by click_id, geo by click_id, each side
 //   deduplicated the same way (latest ingested wins) and restricted to the keys of those days
 //   unless `every_day` says the days are all the days staging has.
+// With a Bucket of count > 1, only the events of that bucket (see Bucket).
+std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day, const Bucket& bucket);
 std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day = false);
 
 // Append mode (streaming micro-builds, see AppendFacts): fact_events_delta, a Memory table, is
 // created holding the fact rows, as a build would write them now, of every event touched by a
 // staging row ingested since `since`, whatever its day, plus _complete (location, device and
 // geo rows all present) and _seen_at (the newest ingestion of its browser copies).
-// Rows count as new when ingested in [since, until].
-std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix);
+// Rows count as new when ingested in [since, until]. Bucket 0 creates the table, the others
+// INSERT into it.
+std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix, const Bucket& bucket = {});
+// Browser rows the delta of [since, until] reads (every copy of every touched event): what
+// sizes its buckets.
+std::string DeltaRowsSql(const std::string& db, NewRows since, int64_t until_unix);
 std::string DeltaDropSql(const std::string& db);
 // Every day those events have a browser copy on, and the days of their delta rows: the only
 // days fact_events can hold them on (while staging has not been cleared).

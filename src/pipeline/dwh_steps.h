@@ -21,9 +21,11 @@ void Run(ClickHouseClient& client, const std::string& what, const std::string& s
 
 std::vector<dwh::DayRows> BrowserRowsPerDay(ClickHouseClient& client, const std::string& db);
 
-// Rebuilds `batch` whole into the twins and swaps each day in (drop, insert, replace).
+// Rebuilds `batch` whole into the twins and swaps each day in (drop, insert, replace). The
+// INSERT runs in as many event_id buckets as keep each at or under `target_rows` browser rows
+// (`rows_of` holds the rows per day), so a day larger than the memory limit allows still builds.
 void BuildBatch(ClickHouseClient& client, const std::string& db, const std::vector<dwh::Day>& batch,
-                bool every_day, bool carry_forward);
+                const std::vector<dwh::DayRows>& rows_of, uint64_t target_rows, bool every_day, bool carry_forward);
 
 // The latest recorded watermark of `component` (unix seconds), -1 before the first build.
 int64_t LastWatermark(ClickHouseClient& client, const std::string& db, const std::string& component);

@@ -108,6 +108,38 @@ TEST(DwhSqlTest, SidesAreRestrictedToTheKeysOfTheDaysUnlessEveryDayIsRebuilt) {
   EXPECT_EQ(all.find(" IN (SELECT"), std::string::npos);
 }
 
+TEST(DwhBucketTest, BucketsKeepEachInsertAtOrUnderTheTargetUpToTheCap) {
+  EXPECT_EQ(BucketsFor(0, 1000), 1u);
+  EXPECT_EQ(BucketsFor(1000, 1000), 1u);
+  EXPECT_EQ(BucketsFor(1001, 1000), 2u);
+  EXPECT_EQ(BucketsFor(2'500'000, 1'000'000), 3u);
+  EXPECT_EQ(BucketsFor(1'000'000, 1), kMaxBuckets);
+  EXPECT_EQ(BucketsFor(5, 0), 1u);
+}
+
+TEST(DwhBucketTest, ABucketRestrictsEverySideToItsEventsAndTheirClickIds) {
+  const std::string whole = FactInsertSql("analytics", {20261101}, /*every_day=*/true);
+  EXPECT_EQ(whole.find("cityHash64(event_id) %"), std::string::npos);
+  // Even when every day is rebuilt, a bucket must restrict the sides (else each bucket would
+  // join every key of staging).
+  const std::string third = FactInsertSql("analytics", {20261101}, /*every_day=*/true, Bucket{2, 3});
+  EXPECT_EQ(Count(third, "toYYYYMMDD(event_timestamp) IN (20261101) AND cityHash64(event_id) % 3 = 2"), 4u) << third;
+  EXPECT_NE(third.find("WHERE click_id IN (SELECT click_id FROM analytics.events_browser_raw WHERE "
+                       "toYYYYMMDD(event_timestamp) IN (20261101) AND cityHash64(event_id) % 3 = 2)"),
+            std::string::npos);
+}
+
+TEST(DwhBucketTest, TheFirstDeltaBucketCreatesTheTableAndTheOthersInsertTheSameColumns) {
+  const std::string first = DeltaCreateSql("analytics", {100}, 200, Bucket{0, 2});
+  const std::string second = DeltaCreateSql("analytics", {100}, 200, Bucket{1, 2});
+  EXPECT_TRUE(first.starts_with("CREATE TABLE analytics.fact_events_delta ENGINE = Memory AS SELECT ")) << first;
+  EXPECT_TRUE(second.starts_with("INSERT INTO analytics.fact_events_delta SELECT ")) << second;
+  const std::string second_as_first = std::regex_replace(second, std::regex("% 2 = 1"), "% 2 = 0");
+  EXPECT_EQ(first.substr(first.find(" SELECT ")), second_as_first.substr(second_as_first.find(" SELECT ")));
+  EXPECT_EQ(Count(second, "cityHash64(event_id) % 2 = 1"), 4u);  // the key sets of the four sides
+  EXPECT_EQ(DeltaCreateSql("analytics", {100}, 200).find("cityHash64"), std::string::npos);
+}
+
 TEST(DwhSqlTest, TouchedDaysFollowNewRowsOfAllFourTablesFromTheWatermark) {
   const std::string sql = TouchedDaysSql("analytics", {1795948198});
   EXPECT_EQ(Count(sql, "_ingested_at >= toDateTime(1795948198)"), 4u);
