@@ -4,6 +4,8 @@
 #   ./test.sh -L unit         only unit tests (any ctest arguments are passed on)
 #   ./test.sh --sanitize      build with ASan+UBSan (clang) into build-sanitize/ and run the
 #                             unit tests
+#   ./test.sh --sanitize --fuzz [secs]   both from one ASan+UBSan build in build-fuzz/ (what CI
+#                             runs after the full suite)
 #   ./test.sh --fuzz [secs]   build the libFuzzer targets of tests/fuzz with clang into
 #                             build-fuzz/ and run each for secs seconds (default 60) over a copy
 #                             of its seed corpus; fails on any crash, leak, timeout or UB
@@ -13,36 +15,42 @@ cd "$(dirname "$0")"
 build_dir=build
 cmake_args=()
 ctest_args=()
-build_targets=()
+targets=()
+sanitize=false
 fuzz_seconds=
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   arg="${args[i]}"
   case "$arg" in
-    --sanitize)
-      # clang: the same checks as GCC's sanitizers, built several times faster
-      build_dir=build-sanitize; cmake_args+=(-DCLICKFLOW_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++)
-      ctest_args+=(-L unit); build_targets=(--target unit_tests) ;;
+    --sanitize) sanitize=true ;;
     --fuzz)
       fuzz_seconds=60
-      if [[ "${args[i + 1]:-}" =~ ^[0-9]+$ ]]; then fuzz_seconds="${args[i + 1]}"; ((++i)); fi
-      build_dir=build-fuzz
-      cmake_args+=(-DCLICKFLOW_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_CXX_COMPILER=clang++)
-      build_targets=(--target fuzz_targets) ;;
+      if [[ "${args[i + 1]:-}" =~ ^[0-9]+$ ]]; then fuzz_seconds="${args[i + 1]}"; ((++i)); fi ;;
     *) ctest_args+=("$arg") ;;
   esac
 done
+# clang for both: the same checks as GCC's sanitizers, built several times faster.
+if [[ -n "$fuzz_seconds" ]]; then
+  # The fuzz build is ASan+UBSan too, so --sanitize --fuzz builds the core once for both.
+  build_dir=build-fuzz; targets=(fuzz_targets)
+  cmake_args+=(-DCLICKFLOW_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DBUILD_TESTING="$([[ $sanitize == true ]] && echo ON || echo OFF)")
+elif [[ $sanitize == true ]]; then
+  build_dir=build-sanitize; cmake_args+=(-DCLICKFLOW_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++)
+fi
+if [[ $sanitize == true ]]; then
+  targets+=(unit_tests); ctest_args+=(-L unit)
+fi
 # Undefined behaviour fails a test instead of printing a warning and carrying on.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
 scripts/install-deps.sh
 cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" >/dev/null
-cmake --build "$build_dir" -j "$(nproc)" "${build_targets[@]}"
+cmake --build "$build_dir" -j "$(nproc)" ${targets[@]+--target "${targets[@]}"}
 
-if [[ -z "$fuzz_seconds" ]]; then
-  cd "$build_dir"
-  exec ctest --output-on-failure -j "$(nproc)" "${ctest_args[@]}"
+if [[ -z "$fuzz_seconds" || $sanitize == true ]]; then
+  (cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" "${ctest_args[@]}")
 fi
+[[ -z "$fuzz_seconds" ]] && exit 0
 
 # Fuzzing: one target at a time, each over a scratch copy of its seeds (the committed corpus
 # never grows); crash inputs go to build-fuzz/artifacts/, full output to build-fuzz/logs/.

@@ -194,9 +194,15 @@ std::optional<int> TryReap(pid_t pid) {
   return std::nullopt;
 }
 
+void KillLeftoversOfGroup(pid_t pgid) {
+  // ESRCH when the group is empty; the kernel never reuses a pid while it names a live group.
+  if (pgid > 1) ::kill(-pgid, SIGKILL);
+}
+
 bool Stop(pid_t pid, std::chrono::milliseconds grace) {
   if (!IsAlive(pid)) {
     TryReap(pid);
+    KillLeftoversOfGroup(pid);
     return false;
   }
   // Signal the whole group (our children are session leaders), falling back to the pid.
@@ -204,7 +210,10 @@ bool Stop(pid_t pid, std::chrono::milliseconds grace) {
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
     TryReap(pid);
-    if (!IsAlive(pid)) return false;
+    if (!IsAlive(pid)) {
+      KillLeftoversOfGroup(pid);
+      return false;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (::kill(-pid, SIGKILL) != 0) ::kill(pid, SIGKILL);

@@ -38,7 +38,13 @@ bool IsAlive(pid_t pid);
 std::optional<int> TryReap(pid_t pid);
 
 // SIGTERM to the process group, wait up to `grace`, then SIGKILL; true if it had to be killed.
+// What is left of the group once its leader is gone is killed too.
 bool Stop(pid_t pid, std::chrono::milliseconds grace);
+
+// SIGKILL to whatever is left of the process group `pgid` once its leader has exited: a server
+// killed with -9 leaves its workers running (Airflow's LocalExecutor processes outlive their
+// scheduler, hold metadata connections, and make PostgreSQL's shutdown wait for them).
+void KillLeftoversOfGroup(pid_t pgid);
 
 // Resident memory of a process in bytes (0 when unknown).
 long ResidentBytes(pid_t pid);

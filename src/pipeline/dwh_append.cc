@@ -28,6 +28,11 @@ std::vector<dwh::Day> Days(ClickHouseClient& client, const std::string& sql) {
 
 constexpr int kMemoryLimitExceeded = 241;
 
+void DropDeltaTables(ClickHouseClient& client, const std::string& db) {
+  client.Execute(dwh::DeltaDropSql(db));
+  client.Execute(dwh::TouchedDropSql(db));
+}
+
 std::map<dwh::Day, uint64_t> DayCounts(ClickHouseClient& client, const std::string& db, const std::string& table,
                                        const std::vector<dwh::Day>& days) {
   std::map<dwh::Day, uint64_t> counts;
@@ -63,20 +68,22 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   const int64_t slice_start = first_new > 0 ? std::max(last, first_new - 1) : last;
   summary.watermark =
       std::max(last, std::min(staged_up_to, slice_start + std::max(1, options.append_window_seconds)));
-  const auto rows = static_cast<uint64_t>(client.QueryInt(dwh::DeltaRowsSql(db, {since}, summary.watermark)));
+  DropDeltaTables(client, db);  // a cycle killed midway leaves them behind
+  Run(client, "find the touched events", dwh::TouchedCreateSql(db, {since}, summary.watermark));
+  const auto rows = static_cast<uint64_t>(client.QueryInt("SELECT count() FROM " + db + ".fact_events_touched"));
   uint32_t buckets = dwh::BucketsFor(rows, options.batch_rows);
   while (true) {
-    client.Execute(dwh::DeltaDropSql(db));  // a cycle killed midway leaves it behind
+    client.Execute(dwh::DeltaDropSql(db));
     try {
       if (buckets > 1) spdlog::info("dwh: delta of {} browser rows in {} event_id buckets", rows, buckets);
       for (uint32_t i = 0; i < buckets; ++i) {
-        Run(client, "compute the delta", dwh::DeltaCreateSql(db, {since}, summary.watermark, {i, buckets}));
+        Run(client, "compute the delta", dwh::DeltaCreateSql(db, {i, buckets}));
       }
       break;
     } catch (const ClickHouseError& e) {
       if (e.code() != kMemoryLimitExceeded) throw;
-      client.Execute(dwh::DeltaDropSql(db));
       if (buckets >= dwh::kMaxBuckets) {
+        DropDeltaTables(client, db);
         spdlog::warn("dwh: the delta exceeds the memory limit even in {} buckets; rebuilding the touched days whole",
                      buckets);
         return std::nullopt;
@@ -132,7 +139,7 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
     }
     ++summary.batches;
   }
-  client.Execute(dwh::DeltaDropSql(db));
+  DropDeltaTables(client, db);
 
   summary.appended = append;
   std::set<dwh::Day> touched(rebuild);

@@ -199,36 +199,34 @@ std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, b
                      JoinedSides(browser, location, device, geo));
 }
 
-namespace {
-
-// Browser rows of every event touched by a staging row ingested in [since, until] (as in
-// TouchedDaysSql). A session's repeated device and geo lines touch all its events; the window
-// (AppendFacts) bounds how many. (Touching only sessions whose lines changed their facts was
-// tried: the comparison against fact_events made the delta hit the 4 GB query limit.)
-std::string TouchedBetween(const std::string& db, NewRows since, int64_t until_unix) {
+std::string TouchedCreateSql(const std::string& db, NewRows since, int64_t until_unix) {
+  // Browser rows of every event touched by a new row of any topic (as in TouchedDaysSql). A
+  // session's repeated device and geo lines touch all its events; the window (AppendFacts)
+  // bounds how many. (Touching only sessions whose lines changed their facts was tried: the
+  // comparison against fact_events made the delta hit the 4 GB query limit.) Kept in a table
+  // because every side of the delta, the bucket count and the seen days read it: computed once,
+  // staging is scanned for it once per cycle instead of once per use.
   const std::string c = fmt::format("_ingested_at >= toDateTime({}) AND _ingested_at <= toDateTime({})",
                                     since.since_unix, until_unix);
   return fmt::format(
-      "(event_id IN (SELECT event_id FROM {db}.events_browser_raw WHERE {c}) OR "
+      "CREATE TABLE {db}.fact_events_touched ENGINE = Memory AS "
+      "SELECT event_id, click_id, toYYYYMMDD(event_timestamp) AS day FROM {db}.events_browser_raw WHERE "
+      "event_id IN (SELECT event_id FROM {db}.events_browser_raw WHERE {c}) OR "
       "event_id IN (SELECT event_id FROM {db}.events_location_raw WHERE {c}) OR "
       "click_id IN (SELECT click_id FROM {db}.events_device_raw WHERE {c}) OR "
-      "click_id IN (SELECT click_id FROM {db}.events_geo_raw WHERE {c}))",
+      "click_id IN (SELECT click_id FROM {db}.events_geo_raw WHERE {c})",
       fmt::arg("db", db), fmt::arg("c", c));
 }
 
-}  // namespace
-
-std::string DeltaRowsSql(const std::string& db, NewRows since, int64_t until_unix) {
-  return fmt::format("SELECT count() FROM {}.events_browser_raw WHERE {}", db, TouchedBetween(db, since, until_unix));
+std::string TouchedDropSql(const std::string& db) {
+  return fmt::format("DROP TABLE IF EXISTS {}.fact_events_touched", db);
 }
 
-std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix, const Bucket& bucket) {
-  const std::string touched =
-      TouchedBetween(db, since, until_unix) + (bucket.count > 1 ? " AND " + BucketCondition(bucket) : "");
-  const std::string event_ids = fmt::format("event_id IN (SELECT event_id FROM {}.events_browser_raw WHERE {})", db,
-                                            touched);
-  const std::string click_ids = fmt::format("click_id IN (SELECT click_id FROM {}.events_browser_raw WHERE {})", db,
-                                            touched);
+std::string DeltaCreateSql(const std::string& db, const Bucket& bucket) {
+  const std::string touched = fmt::format("{}.fact_events_touched{}", db,
+                                          bucket.count > 1 ? " WHERE " + BucketCondition(bucket) : "");
+  const std::string event_ids = fmt::format("event_id IN (SELECT event_id FROM {})", touched);
+  const std::string click_ids = fmt::format("click_id IN (SELECT click_id FROM {})", touched);
   // Every copy of those events counts (latest wins), whatever its day.
   const std::string browser = LatestBy(db, "events_browser_raw", "event_id", kBrowserColumns, event_ids, "browser",
                                        ", max(_ingested_at) AS _seen_at");
@@ -251,9 +249,9 @@ std::string DeltaDropSql(const std::string& db) {
 }
 
 std::string DeltaSeenDaysSql(const std::string& db) {
+  // The touched rows are every browser copy of the delta's events.
   return fmt::format(
-      "SELECT day FROM (SELECT toYYYYMMDD(event_timestamp) AS day FROM {db}.events_browser_raw "
-      "WHERE event_id IN (SELECT event_id FROM {db}.fact_events_delta) UNION ALL "
+      "SELECT day FROM (SELECT day FROM {db}.fact_events_touched UNION ALL "
       "SELECT toYYYYMMDD(event_date) AS day FROM {db}.fact_events_delta) AS seen GROUP BY day ORDER BY day",
       fmt::arg("db", db));
 }

@@ -69,16 +69,15 @@ std::string FirstLoadAfterSql(const std::string& db, int64_t after_unix);
 std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day, const Bucket& bucket);
 std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day = false);
 
-// Append mode (streaming micro-builds, see AppendFacts): fact_events_delta, a Memory table, is
-// created holding the fact rows, as a build would write them now, of every event touched by a
-// staging row ingested since `since`, whatever its day, plus _complete (location, device and
-// geo rows all present) and _seen_at (the newest ingestion of its browser copies).
-// Rows count as new when ingested in [since, until]. Bucket 0 creates the table, the others
-// INSERT into it.
-std::string DeltaCreateSql(const std::string& db, NewRows since, int64_t until_unix, const Bucket& bucket = {});
-// Browser rows the delta of [since, until] reads (every copy of every touched event): what
-// sizes its buckets.
-std::string DeltaRowsSql(const std::string& db, NewRows since, int64_t until_unix);
+// Append mode (streaming micro-builds, see AppendFacts). First fact_events_touched, a Memory
+// table: event_id, click_id and day of every browser copy of every event touched by a staging
+// row ingested in [since, until], whatever its day. Then fact_events_delta, a Memory table,
+// holding the fact rows of those events as a build would write them now, plus _complete
+// (location, device and geo rows all present) and _seen_at (the newest ingestion of its
+// browser copies). Bucket 0 creates the delta, the others INSERT into it.
+std::string TouchedCreateSql(const std::string& db, NewRows since, int64_t until_unix);
+std::string TouchedDropSql(const std::string& db);
+std::string DeltaCreateSql(const std::string& db, const Bucket& bucket = {});
 std::string DeltaDropSql(const std::string& db);
 // Every day those events have a browser copy on, and the days of their delta rows: the only
 // days fact_events can hold them on (while staging has not been cleared).

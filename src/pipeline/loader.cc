@@ -88,6 +88,25 @@ struct PartitionState {
 
 using PartitionKey = std::pair<std::string, int32_t>;
 
+// Up to 1,024 messages from the consumer queue per call, destroyed when it goes out of scope.
+// One call per batch instead of one rd_kafka_consumer_poll per message: each poll reads the
+// clock several times and takes the queue lock, 11% of the loader's profile at 175k rows/s.
+// The call also serves rebalance callbacks; messages of a partition revoked meanwhile are
+// ignored by Handle (no slot), as with single polls.
+struct PolledMessages {
+  static constexpr size_t kMax = 1024;
+  explicit PolledMessages(rd_kafka_queue_t* queue)
+      : count(std::max<ssize_t>(0, rd_kafka_consume_batch_queue(queue, 100, messages, kMax))) {}
+  ~PolledMessages() {
+    for (ssize_t i = 0; i < count; ++i) rd_kafka_message_destroy(messages[i]);
+  }
+  PolledMessages(const PolledMessages&) = delete;
+  PolledMessages& operator=(const PolledMessages&) = delete;
+
+  rd_kafka_message_t* messages[kMax];
+  ssize_t count;
+};
+
 class LoaderSession {
  public:
   LoaderSession(const Config& config, const LoaderOptions& options, const std::atomic<bool>& stop,
@@ -105,6 +124,7 @@ class LoaderSession {
     if (!rk_) return;
     // Leaving the group revokes our partitions; the callback flushes or drops the batch.
     closing_ = true;
+    rd_kafka_queue_destroy(queue_);  // our reference; close serves the consumer queue itself
     spdlog::debug("loader: closing the consumer");
     rd_kafka_consumer_close(rk_);
     spdlog::debug("loader: consumer closed");
@@ -120,43 +140,39 @@ class LoaderSession {
     auto next_lag_log = Clock::now() + std::chrono::seconds(options_.lag_log_interval_s);
     auto next_group_check = Clock::now();
     auto next_wait_log = Clock::now() + std::chrono::seconds(15);
-    uint64_t handled = 0;
     while (!stop_) {
-      rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, 100);
+      const PolledMessages polled(queue_);
       RethrowCallbackError();
-      if (msg) {
-        Handle(*msg);
-        rd_kafka_message_destroy(msg);
+      for (ssize_t i = 0; i < polled.count; ++i) {
+        Handle(*polled.messages[i]);
+        if (BatchFull() || batch_.total_dead_letters >= static_cast<size_t>(config_.pipeline.batch_size)) {
+          Flush(kInsertRetryBudget);
+        }
       }
-      // One clock read per message (it showed in profiles at several).
       const auto now = Clock::now();
-      if (!batch_.Empty() && (BatchFull() ||
-                              batch_.total_dead_letters >= static_cast<size_t>(config_.pipeline.batch_size) ||
-                              now - batch_.opened >= milliseconds(config_.pipeline.flush_interval_ms))) {
+      if (!batch_.Empty() && now - batch_.opened >= milliseconds(config_.pipeline.flush_interval_ms)) {
         Flush(kInsertRetryBudget);
       }
-      // Partitions finish on their last message; looking every 1,024 messages or when the poll
-      // comes back empty ends the run a few microseconds later at most.
-      const bool look = !msg || (++handled & 1023) == 0;
-      if (!options_.follow && look && assigned_ && AllDone()) {
+      if (!options_.follow && assigned_ && AllDone()) {
         Flush(kInsertRetryBudget);
         // Our partitions are done; the run is done only when every partition of the topics is
         // loaded up to the start watermarks: other members of the group (a --follow service, or
         // a killed run whose session has not expired yet) may own the rest.
-        if (Clock::now() >= next_group_check) {
-          next_group_check = Clock::now() + milliseconds(500);
-          if (GroupReachedStopOffsets(Clock::now() >= next_wait_log)) {
+        if (now >= next_group_check) {
+          next_group_check = now + milliseconds(500);
+          const bool log_waiting = now >= next_wait_log;
+          if (log_waiting) next_wait_log = now + std::chrono::seconds(15);
+          if (GroupReachedStopOffsets(log_waiting)) {
             // Behind the current watermarks of our partitions (cached: a broker query would queue
             // behind each partition's long-poll fetch); the others reached the start watermarks.
             summary_.lag = CurrentLag();
             spdlog::debug("loader: reached the watermarks");
             return true;
           }
-          if (Clock::now() >= next_wait_log) next_wait_log = Clock::now() + std::chrono::seconds(15);
         }
       }
       if (options_.follow && now >= next_lag_log) {
-        next_lag_log = Clock::now() + std::chrono::seconds(options_.lag_log_interval_s);
+        next_lag_log = now + std::chrono::seconds(options_.lag_log_interval_s);
         metrics_.lag = CurrentLag();
         spdlog::info("loader: {} partitions, lag {} messages, {} rows and {} dead letters loaded", owned_.size(),
                      metrics_.lag.load(), metrics_.rows.load(), metrics_.dead_letters.load());
@@ -191,6 +207,7 @@ class LoaderSession {
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk_) throw Error(std::string("cannot create the Kafka consumer: ") + err);
     rd_kafka_poll_set_consumer(rk_);
+    queue_ = rd_kafka_queue_get_consumer(rk_);
   }
 
   std::vector<std::string> Topics() const {
@@ -647,6 +664,7 @@ class LoaderSession {
   bool backlogged_ = false;                        // the open batch may grow (BatchFull)
   size_t next_backlog_check_ = 0;
   rd_kafka_t* rk_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue: messages and rebalance events
   bool assigned_ = false;
   bool closing_ = false;
   std::exception_ptr callback_error_;

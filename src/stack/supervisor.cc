@@ -151,6 +151,7 @@ class Supervisor {
     bool died = false;
     if (auto code = TryReap(r.state.pid)) {
       spdlog::warn("{}: exited with code {}", c.Name(), *code);
+      KillLeftoversOfGroup(r.state.pid);  // its workers must not outlive it (nor hold its ports)
       died = true;
     } else if (Clock::now() >= r.next_health_check) {
       r.next_health_check = Clock::now() + kHealthInterval;

@@ -4,6 +4,8 @@
 // samples with `airflow dags test`, and the scheduler runs and retries on its own.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -382,6 +384,59 @@ TEST_F(AirflowTest, ATaskThatFailsOnceIsRetriedAndTheRunSucceeds) {
   EXPECT_EQ(task.Json()["state"], "success");
   EXPECT_EQ(task.Json()["try_number"], 2);
   fs::remove_all(dir);
+}
+
+// Processes whose process group is `pgid` (from /proc/<pid>/stat: the fields after the command).
+std::vector<pid_t> ProcessesInGroup(pid_t pgid) {
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0, group = 0;
+    if (fields >> state >> ppid >> group && group == pgid && state != "Z") found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+// The scheduler's pid once the supervisor reports it healthy (0 if not within two minutes).
+pid_t HealthySchedulerPid(pid_t other_than = 0) {
+  for (int i = 0; i < 120; ++i) {
+    CommandResult status = Clickflow({"stack", "status", "--json"});
+    const json parsed = json::parse(status.output, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object()) {
+      for (const auto& c : parsed["components"]) {
+        if (c["name"] != "airflow-scheduler" || c["state"] != "healthy") continue;
+        const auto pid = c["pid"].get<pid_t>();
+        if (pid > 0 && pid != other_than) return pid;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return 0;
+}
+
+// The chaos soak kills the scheduler with -9; its LocalExecutor workers (same process group)
+// must go with it, or they outlive the stack and PostgreSQL's shutdown waits for them.
+TEST_F(AirflowTest, ASchedulerKilledWithSigkillLeavesNoWorkerBehind) {
+  const pid_t scheduler = HealthySchedulerPid();
+  ASSERT_GT(scheduler, 0) << Clickflow({"stack", "status"}).output;
+  std::vector<pid_t> group;
+  for (int i = 0; i < 60 && group.size() < 2; ++i) {  // the scheduler and at least one worker
+    group = ProcessesInGroup(scheduler);
+    if (group.size() < 2) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  ASSERT_GE(group.size(), 2u) << "no worker in the scheduler's process group to test with";
+  ASSERT_EQ(::kill(scheduler, SIGKILL), 0);
+  // Restarted with backoff (1 s after a stable run), then healthy again.
+  const pid_t restarted = HealthySchedulerPid(scheduler);
+  ASSERT_NE(restarted, 0) << "the supervisor did not restart the scheduler";
+  EXPECT_EQ(ProcessesInGroup(scheduler), std::vector<pid_t>{}) << "workers of the killed scheduler still run";
 }
 
 }  // namespace

@@ -130,14 +130,23 @@ TEST(DwhBucketTest, ABucketRestrictsEverySideToItsEventsAndTheirClickIds) {
 }
 
 TEST(DwhBucketTest, TheFirstDeltaBucketCreatesTheTableAndTheOthersInsertTheSameColumns) {
-  const std::string first = DeltaCreateSql("analytics", {100}, 200, Bucket{0, 2});
-  const std::string second = DeltaCreateSql("analytics", {100}, 200, Bucket{1, 2});
+  const std::string first = DeltaCreateSql("analytics", Bucket{0, 2});
+  const std::string second = DeltaCreateSql("analytics", Bucket{1, 2});
   EXPECT_TRUE(first.starts_with("CREATE TABLE analytics.fact_events_delta ENGINE = Memory AS SELECT ")) << first;
   EXPECT_TRUE(second.starts_with("INSERT INTO analytics.fact_events_delta SELECT ")) << second;
   const std::string second_as_first = std::regex_replace(second, std::regex("% 2 = 1"), "% 2 = 0");
   EXPECT_EQ(first.substr(first.find(" SELECT ")), second_as_first.substr(second_as_first.find(" SELECT ")));
-  EXPECT_EQ(Count(second, "cityHash64(event_id) % 2 = 1"), 4u);  // the key sets of the four sides
-  EXPECT_EQ(DeltaCreateSql("analytics", {100}, 200).find("cityHash64"), std::string::npos);
+  // The key sets of the four sides, each from the touched events of the bucket.
+  EXPECT_EQ(Count(second, "FROM analytics.fact_events_touched WHERE cityHash64(event_id) % 2 = 1)"), 4u) << second;
+  EXPECT_EQ(DeltaCreateSql("analytics").find("cityHash64"), std::string::npos);
+}
+
+TEST(DwhSqlTest, TouchedEventsFollowNewRowsOfAllFourTablesInTheWindow) {
+  const std::string sql = TouchedCreateSql("analytics", {100}, 200);
+  EXPECT_EQ(Count(sql, "_ingested_at >= toDateTime(100) AND _ingested_at <= toDateTime(200)"), 4u);
+  for (const char* table : {"events_browser_raw", "events_location_raw", "events_device_raw", "events_geo_raw"}) {
+    EXPECT_NE(sql.find(table), std::string::npos) << table;
+  }
 }
 
 TEST(DwhSqlTest, TouchedDaysFollowNewRowsOfAllFourTablesFromTheWatermark) {
