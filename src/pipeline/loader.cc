@@ -202,6 +202,12 @@ class LoaderSession {
     set("enable.partition.eof", "true");
     set("max.poll.interval.ms", "300000");
     set("log_level", "4");
+    // Up to 8 MB per partition per fetch (librdkafka's default is 1 MB), 100 MB per request:
+    // with 1 MB the loader waited on fetches and used a quarter of a core. bench/loader, 1M
+    // events (4M lines, 12 partitions): 177k -> 379k rows/s; the price is memory while a backlog
+    // is read (peak RSS 265 -> 637 MB), not while caught up.
+    set("max.partition.fetch.bytes", "8388608");
+    set("fetch.max.bytes", "104857600");
     rd_kafka_conf_set_rebalance_cb(conf, &LoaderSession::RebalanceCallback);
     rd_kafka_conf_set_opaque(conf, this);
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -493,6 +499,7 @@ class LoaderSession {
 
   void Flush(milliseconds budget) {
     if (batch_.Empty()) return;
+    const auto insert_start = Clock::now();
     try {
       InsertBatch(budget);
     } catch (...) {
@@ -502,6 +509,10 @@ class LoaderSession {
       throw;
     }
     CommitOffsets();
+    spdlog::debug("loader: {} rows and {} dead letters inserted in {} ms, {} ms after the batch opened",
+                  batch_.total_rows, batch_.total_dead_letters,
+                  std::chrono::duration_cast<milliseconds>(Clock::now() - insert_start).count(),
+                  std::chrono::duration_cast<milliseconds>(insert_start - batch_.opened).count());
     metrics_.rows += batch_.total_rows;
     metrics_.dead_letters += batch_.total_dead_letters;
     metrics_.batches++;
