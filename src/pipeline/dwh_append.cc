@@ -26,8 +26,6 @@ std::vector<dwh::Day> Days(ClickHouseClient& client, const std::string& sql) {
   return days;
 }
 
-constexpr int kMemoryLimitExceeded = 241;
-
 void DropDeltaTables(ClickHouseClient& client, const std::string& db) {
   client.Execute(dwh::DeltaDropSql(db));
   client.Execute(dwh::TouchedDropSql(db));

@@ -80,17 +80,29 @@ void BuildBatch(ClickHouseClient& client, const std::string& db, const std::vect
   for (const dwh::DayRows& r : rows_of) {
     if (std::find(batch.begin(), batch.end(), r.day) != batch.end()) rows += r.rows;
   }
-  const uint32_t buckets = dwh::BucketsFor(rows, target_rows);
-  // Drop first: a build killed after its INSERT leaves rows in the twins, and REPLACE copies
-  // parts rather than moving them, so the twins still hold the previous build's days too.
-  for (dwh::Day day : batch) {
-    for (const std::string& table : dwh::DayPartitionedTables()) {
-      client.Execute(dwh::DropBuildPartitionSql(db, table, day));
+  uint32_t buckets = dwh::BucketsFor(rows, target_rows);
+  while (true) {
+    // Drop first: a build killed after its INSERT leaves rows in the twins, and REPLACE copies
+    // parts rather than moving them, so the twins still hold the previous build's days too.
+    for (dwh::Day day : batch) {
+      for (const std::string& table : dwh::DayPartitionedTables()) {
+        client.Execute(dwh::DropBuildPartitionSql(db, table, day));
+      }
     }
-  }
-  if (buckets > 1) spdlog::info("dwh: {} browser rows: building in {} event_id buckets", rows, buckets);
-  for (uint32_t i = 0; i < buckets; ++i) {
-    Run(client, "insert facts from staging", dwh::FactInsertSql(db, batch, every_day, {i, buckets}));
+    if (buckets > 1) spdlog::info("dwh: {} browser rows: building in {} event_id buckets", rows, buckets);
+    try {
+      for (uint32_t i = 0; i < buckets; ++i) {
+        Run(client, "insert facts from staging", dwh::FactInsertSql(db, batch, every_day, {i, buckets}));
+      }
+      break;
+    } catch (const ClickHouseError& e) {
+      // What a bucket needs depends on the data (copies per event, device and geo rows per
+      // session), not on browser rows alone: the 30-minute soak's 960k-row buckets needed more
+      // than 3.8 GB.
+      if (e.code() != kMemoryLimitExceeded || buckets >= dwh::kMaxBuckets) throw;
+      buckets = std::min(dwh::kMaxBuckets, buckets * 2);
+      spdlog::warn("dwh: a bucket exceeded the memory limit; starting over in {} buckets", buckets);
+    }
   }
   if (carry_forward) {
     Run(client, "carry forward facts without staging rows", dwh::FactCarryForwardSql(db, batch));

@@ -13,6 +13,9 @@ class ClickHouseClient;
 
 namespace clickflow::dwh_steps {
 
+// ClickHouse's "Memory limit (for query) exceeded".
+constexpr int kMemoryLimitExceeded = 241;
+
 // Rows of TabSeparated numbers: "20261101\t37\n..." -> {{20261101, 37}, ...}.
 std::vector<std::vector<uint64_t>> ParseNumberRows(const std::string& tsv);
 
@@ -23,7 +26,8 @@ std::vector<dwh::DayRows> BrowserRowsPerDay(ClickHouseClient& client, const std:
 
 // Rebuilds `batch` whole into the twins and swaps each day in (drop, insert, replace). The
 // INSERT runs in as many event_id buckets as keep each at or under `target_rows` browser rows
-// (`rows_of` holds the rows per day), so a day larger than the memory limit allows still builds.
+// (`rows_of` holds the rows per day), so a day larger than the memory limit allows still builds;
+// on a memory-limit error it starts over with twice as many (up to dwh::kMaxBuckets).
 void BuildBatch(ClickHouseClient& client, const std::string& db, const std::vector<dwh::Day>& batch,
                 const std::vector<dwh::DayRows>& rows_of, uint64_t target_rows, bool every_day, bool carry_forward);
 
