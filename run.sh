@@ -39,7 +39,7 @@ if [[ "$(cf config show | sed -n 's/^ *airflow: *//p')" != false ]]; then
   done_step
   # build_dwh_layer runs every 15 minutes; build once now so the warehouse has the samples.
   step "building the warehouse"
-  cf dwh build >/dev/null
+  cf dwh build >/tmp/clickflow-dwh.log 2>&1 || { echo; cat /tmp/clickflow-dwh.log; exit 1; }
   done_step
 fi
 config_value() { cf config show | sed -n "s/^ *$1: *//p"; }

@@ -78,9 +78,11 @@ FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, cons
 //   - events fact_events does not hold yet are appended to the build twins (the views feed the
 //     aggregates' twins) and their days swapped in, as a full build would;
 //   - an event whose fact differs (a late side, a newer copy, a moved day) makes its days
-//     rebuild whole, the BuildFacts way.
+//     patched: their twins get fact_events' rows minus the touched events, plus the delta's
+//     rows (a copy of the day, not a join of its staging; rebuilt whole the BuildFacts way once
+//     retention has cleared staging).
 // Appending to a day relies on the twin holding exactly what fact_events holds for it (the
-// last swap copied it); a day where the counts differ is rebuilt whole instead. Falls back to
+// last swap copied it); a day where the counts differ is patched instead. Falls back to
 // BuildFacts before the first build.
 FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options);
 

@@ -291,6 +291,18 @@ std::string DeltaAppendSql(const std::string& db, const std::string& new_facts, 
                      fmt::arg("days", DayList(days)));
 }
 
+std::string PatchKeepSql(const std::string& db, Day day) {
+  return fmt::format("INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events "
+                     "WHERE event_date = toDate('{date}') AND event_id NOT IN (SELECT event_id FROM {db}.fact_events_delta)",
+                     fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("date", DayToIso(day)));
+}
+
+std::string PatchDeltaSql(const std::string& db, Day day) {
+  return fmt::format("INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events_delta "
+                     "WHERE event_date = toDate('{date}')",
+                     fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("date", DayToIso(day)));
+}
+
 std::string DayCountsSql(const std::string& db, const std::string& table, const std::vector<Day>& days) {
   return fmt::format("SELECT toYYYYMMDD(event_date) AS day, count() FROM {}.{} WHERE event_date IN ({}) "
                      "GROUP BY day ORDER BY day", db, table, DateList(days));

@@ -1,7 +1,7 @@
 #pragma once
 // Streaming mode's warehouse micro-builds (`clickflow dwh watch`): every `interval`, bring the
 // facts up to date with newly loaded staging rows (AppendFacts: new events appended, days with
-// changed events rebuilt whole; a no-op when nothing arrived), and the dimensions at most every
+// changed events patched; a no-op when nothing arrived), and the dimensions at most every
 // `dims_every` once facts changed. Builds take the same lock as
 // `dwh build`, so the build_dwh_layer DAG keeps working alongside. ClickHouse unreachable:
 // logged, retried with backoff, never fatal.

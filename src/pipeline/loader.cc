@@ -147,12 +147,13 @@ class LoaderSession {
       for (ssize_t i = 0; i < polled.count; ++i) {
         Handle(*polled.messages[i]);
         if (BatchFull() || batch_.total_dead_letters >= static_cast<size_t>(config_.pipeline.batch_size)) {
-          Flush(kInsertRetryBudget);
+          StartFlush(kInsertRetryBudget);
         }
       }
+      FinishFlushIfDone();
       const auto now = Clock::now();
       if (!batch_.Empty() && now - batch_.opened >= milliseconds(config_.pipeline.flush_interval_ms)) {
-        Flush(kInsertRetryBudget);
+        StartFlush(kInsertRetryBudget);
       }
       if (!options_.follow && assigned_ && AllDone()) {
         Flush(kInsertRetryBudget);
@@ -464,6 +465,7 @@ class LoaderSession {
     OffsetStore offsets;
   };
 
+  // Created on the session's thread only (StartFlush), before the inserts that use them.
   TopicWriter& Writer(const std::string& topic) {
     auto& writer = writers_[topic];
     if (!writer) writer = std::make_unique<TopicWriter>(config_);
@@ -498,43 +500,71 @@ class LoaderSession {
     }, budget);
   }
 
-  void Flush(milliseconds budget) {
+  // Hands the open batch to a background insert and returns, so the next batch fills while
+  // ClickHouse parses this one (the loader used to wait on each INSERT). At most one batch is
+  // in flight and batches land in order, so ClickHouse always holds a prefix of each partition
+  // and the resume point stays exact.
+  void StartFlush(milliseconds budget) {
+    FinishFlush();
     if (batch_.Empty()) return;
-    const auto insert_start = Clock::now();
+    for (const auto& [topic, rows] : batch_.staging) Writer(topic);
+    for (const auto& [topic, rows] : batch_.dead_letters) Writer(topic);
+    flushing_.SwapContents(batch_);  // keeps the buffers' capacity: two batches alternate
+    ResetBatch();
+    flush_started_ = Clock::now();
+    flush_done_ = std::async(std::launch::async, [this, budget] { InsertBatch(flushing_, budget); });
+  }
+
+  // Waits for the batch in flight, then commits its offsets and counts it. If it failed, the
+  // open batch is dropped too: its rows follow the failed ones, and landing them would leave a
+  // gap below the resume point. The next session reads both again from Kafka.
+  void FinishFlush() {
+    if (!flush_done_.valid()) return;
     try {
-      InsertBatch(budget);
+      flush_done_.get();
     } catch (...) {
       // Some tables may have landed: never insert this batch again. The next session resumes
       // from what ClickHouse holds, which is exact whatever part of the batch made it.
+      flushing_.Reset();
       ResetBatch();
       throw;
     }
-    CommitOffsets();
+    CommitOffsets(flushing_.next_offsets);
     spdlog::debug("loader: {} rows and {} dead letters inserted in {} ms, {} ms after the batch opened",
-                  batch_.total_rows, batch_.total_dead_letters,
-                  std::chrono::duration_cast<milliseconds>(Clock::now() - insert_start).count(),
-                  std::chrono::duration_cast<milliseconds>(insert_start - batch_.opened).count());
-    metrics_.rows += batch_.total_rows;
-    metrics_.dead_letters += batch_.total_dead_letters;
+                  flushing_.total_rows, flushing_.total_dead_letters,
+                  std::chrono::duration_cast<milliseconds>(Clock::now() - flush_started_).count(),
+                  std::chrono::duration_cast<milliseconds>(flush_started_ - flushing_.opened).count());
+    metrics_.rows += flushing_.total_rows;
+    metrics_.dead_letters += flushing_.total_dead_letters;
     metrics_.batches++;
-    summary_.rows += batch_.total_rows;
-    summary_.dead_letters += batch_.total_dead_letters;
+    summary_.rows += flushing_.total_rows;
+    summary_.dead_letters += flushing_.total_dead_letters;
     summary_.batches++;
-    ResetBatch();
+    flushing_.Reset();
+  }
+
+  void FinishFlushIfDone() {
+    if (flush_done_.valid() && flush_done_.wait_for(milliseconds(0)) == std::future_status::ready) FinishFlush();
+  }
+
+  // Lands the open batch before returning (a revoke, the end of a --once run, a stop).
+  void Flush(milliseconds budget) {
+    StartFlush(budget);
+    FinishFlush();
   }
 
   // Topics are independent (each resumes from its own tables), so they are inserted in
   // parallel; within a topic, dead letters go first: see the header for why.
-  void InsertBatch(milliseconds budget) {
+  void InsertBatch(StagingBatch& batch, milliseconds budget) {
     std::vector<std::future<void>> inserts;
     for (const auto& schema : AllTopicSchemas()) {
       const std::string topic(schema.topic);
-      TableRows* dead = batch_.dead_letters.count(topic) ? &batch_.dead_letters.at(topic) : nullptr;
-      TableRows* rows = batch_.staging.count(topic) ? &batch_.staging.at(topic) : nullptr;
+      TableRows* dead = batch.dead_letters.count(topic) ? &batch.dead_letters.at(topic) : nullptr;
+      TableRows* rows = batch.staging.count(topic) ? &batch.staging.at(topic) : nullptr;
       if (dead && dead->rows == 0) dead = nullptr;
       if (rows && rows->rows == 0) rows = nullptr;
       if (!dead && !rows) continue;
-      TopicWriter& writer = Writer(topic);
+      TopicWriter& writer = *writers_.at(topic);
       inserts.push_back(std::async(std::launch::async, [&, topic, dead, rows] {
         if (dead) Insert(writer, kDeadLetterTable, std::string(kDeadLetterColumns), topic, *dead, budget);
         if (rows) Insert(writer, schema.table, schema.ColumnList(), topic, *rows, budget);
@@ -551,9 +581,9 @@ class LoaderSession {
     if (first_error) std::rethrow_exception(first_error);
   }
 
-  void CommitOffsets() {
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(batch_.next_offsets.size()));
-    for (const auto& [key, next] : batch_.next_offsets) {
+  void CommitOffsets(const std::map<PartitionKey, int64_t>& next_offsets) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size()));
+    for (const auto& [key, next] : next_offsets) {
       rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = next;
     }
     rd_kafka_commit(rk_, list, 1);  // async: lag monitoring only, correctness does not depend on it
@@ -667,7 +697,10 @@ class LoaderSession {
   OffsetStore offsets_;
   std::map<std::string, std::unique_ptr<TopicWriter>> writers_;
   RowEncoder encoder_;
-  StagingBatch batch_;
+  StagingBatch batch_;     // the open batch, filling
+  StagingBatch flushing_;  // the batch in flight (StartFlush), else empty buffers for the next
+  std::future<void> flush_done_;
+  Clock::time_point flush_started_;
   std::string error_;
   std::map<PartitionKey, PartitionState> owned_;
   std::vector<Slot> slots_;        // cleared whenever owned_ changes
@@ -678,7 +711,7 @@ class LoaderSession {
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue: messages and rebalance events
   bool assigned_ = false;
-  bool closing_ = false;
+  std::atomic<bool> closing_ = false;  // read by the insert thread
   std::exception_ptr callback_error_;
 };
 

@@ -34,4 +34,20 @@ void StagingBatch::Reset() {
   ingested_at = 0;
 }
 
+void StagingBatch::SwapContents(StagingBatch& other) {
+  auto swap_tables = [](std::map<std::string, TableRows>& a, std::map<std::string, TableRows>& b) {
+    for (auto& [topic, table] : a) std::swap(table, b[topic]);
+    for (auto& [topic, table] : b) {
+      if (!a.count(topic)) std::swap(table, a[topic]);
+    }
+  };
+  swap_tables(staging, other.staging);
+  swap_tables(dead_letters, other.dead_letters);
+  std::swap(ingested_at, other.ingested_at);
+  std::swap(opened, other.opened);
+  std::swap(next_offsets, other.next_offsets);
+  std::swap(total_rows, other.total_rows);
+  std::swap(total_dead_letters, other.total_dead_letters);
+}
+
 }  // namespace clickflow

@@ -55,6 +55,9 @@ struct StagingBatch {
   // The largest number of rows any one table holds (the batch_size trigger).
   size_t LargestTable() const;
   void Reset();
+  // Exchanges the contents with `other` table by table, without moving the map entries: a
+  // pointer to staging[topic] keeps pointing at this batch's table for that topic.
+  void SwapContents(StagingBatch& other);
 };
 
 }  // namespace clickflow

@@ -324,7 +324,7 @@ TEST(DwhTest, LateRowsRebuildOnlyTheDaysTheyTouchAndWinOverOlderCopies) {
 
 // The streaming micro-build (`dwh build --append`, what `dwh watch` runs) must end with the
 // tables a full rebuild gives, whatever arrived: new events (appended), a late side row and a
-// newer copy of existing events (their days rebuilt whole), duplicates, an event still missing
+// newer copy of existing events (their days patched), duplicates, an event still missing
 // its sides (held back within the grace period, appended without them after it).
 TEST(DwhTest, AppendModeEndsWithTheTablesAFullRebuildGives) {
   Reset();
@@ -349,7 +349,7 @@ TEST(DwhTest, AppendModeEndsWithTheTablesAFullRebuildGives) {
       << out;
   EXPECT_GE(std::stoul(buckets[1]), 20000u);
   EXPECT_EQ(std::stoul(buckets[2]), (std::stoul(buckets[1]) + 2999) / 3000);
-  EXPECT_NE(out.find(", rebuilt 0 day(s) whole"), std::string::npos) << out;
+  EXPECT_NE(out.find(", patched 0 day(s), rebuilt 0 day(s) whole"), std::string::npos) << out;
   EXPECT_EQ(out.find("appended to 0 day(s)"), std::string::npos) << out;
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
 
@@ -368,7 +368,8 @@ TEST(DwhTest, AppendModeEndsWithTheTablesAFullRebuildGives) {
 
   // Within the grace period the lonely event waits; everything else is in.
   out = Cf({"dwh", "build", "--step", "facts", "--append", "--append-grace-seconds", "3600"});
-  EXPECT_EQ(out.find(", rebuilt 0 day(s) whole"), std::string::npos) << out;
+  EXPECT_EQ(out.find(", patched 0 day(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find(", rebuilt 0 day(s) whole"), std::string::npos) << out;
   EXPECT_EQ(Str("SELECT count() FROM analytics.fact_events WHERE event_id = " + Quote(lonely)), "0");
   EXPECT_EQ(Str("SELECT countIf(os_name = 'LateOS') = count() FROM analytics.fact_events WHERE click_id = " +
                 Quote(S(session, "click_id"))),

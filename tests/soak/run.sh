@@ -151,9 +151,11 @@ floor = defaultdict(dict)  # name -> {pid: lowest rss in the last third}
 for line in open(sys.argv[1]):
     chunk, name, pid, rss = line.split()
     third, rss = min(2, int(chunk) * 3 // chunks), int(rss)
-    if third == 1 and pid != "0":
+    if pid == "0" or rss == 0:  # down: killed and not restarted yet (status still names the old pid)
+        continue
+    if third == 1:
         peak[name][pid] = max(rss, peak[name].get(pid, rss))
-    if third == 2 and pid != "0":
+    if third == 2:
         floor[name][pid] = min(rss, floor[name].get(pid, rss))
 bad = 0
 for name in sorted(set(peak) | set(floor)):

@@ -141,6 +141,20 @@ TEST(DwhBucketTest, TheFirstDeltaBucketCreatesTheTableAndTheOthersInsertTheSameC
   EXPECT_EQ(DeltaCreateSql("analytics").find("cityHash64"), std::string::npos);
 }
 
+TEST(DwhSqlTest, APatchedDayKeepsTheFactsOfUntouchedEventsAndTakesTheDeltaForTheRest) {
+  const std::string keep = PatchKeepSql("analytics", 20261101);
+  EXPECT_TRUE(keep.starts_with("INSERT INTO analytics.fact_events_build (event_id, ")) << keep;
+  EXPECT_NE(keep.find("FROM analytics.fact_events WHERE event_date = toDate('2026-11-01') AND event_id NOT IN "
+                      "(SELECT event_id FROM analytics.fact_events_delta)"),
+            std::string::npos)
+      << keep;
+  const std::string delta = PatchDeltaSql("analytics", 20261101);
+  EXPECT_NE(delta.find("FROM analytics.fact_events_delta WHERE event_date = toDate('2026-11-01')"), std::string::npos)
+      << delta;
+  // Same columns in the same order on both sides of the day.
+  EXPECT_EQ(keep.substr(0, keep.find(" FROM ")), delta.substr(0, delta.find(" FROM ")));
+}
+
 TEST(DwhSqlTest, TouchedEventsFollowNewRowsOfAllFourTablesInTheWindow) {
   const std::string sql = TouchedCreateSql("analytics", {100}, 200);
   EXPECT_EQ(Count(sql, "_ingested_at >= toDateTime(100) AND _ingested_at <= toDateTime(200)"), 4u);
