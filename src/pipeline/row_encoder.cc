@@ -84,10 +84,15 @@ bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const 
   }
   simdjson::dom::object object;
   if (doc.get(object)) return fail("not a JSON object");
+  // Producers write the fields in one order, usually the schema's: look where the previous
+  // field's successor is first, then everywhere (memcmp of the names was 4% of the loader's
+  // profile).
+  size_t next = 0;
   for (auto [key, value] : object) {
-    size_t index = 0;
+    size_t index = next < schema.fields.size() && schema.fields[next].name == key ? next : 0;
     while (index < schema.fields.size() && schema.fields[index].name != key) ++index;
     if (index == schema.fields.size()) continue;  // unknown fields are ignored
+    next = index + 1;
 
     const FieldSpec& spec = schema.fields[index];
     Slot& slot = slots_[index];
@@ -96,28 +101,29 @@ bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const 
       slot = Slot{};
       continue;
     }
-    const std::string field_name(spec.name);
+    // Only an error message needs the name as a string: no allocation per field and line.
+    auto field_name = [&spec] { return std::string(spec.name); };
     switch (spec.kind) {
       case FieldKind::kString:
       case FieldKind::kTimestamp: {
         std::string_view text;
-        if (value.get(text)) return fail(field_name + ": expected a string, got " + TypeName(type));
+        if (value.get(text)) return fail(field_name() + ": expected a string, got " + TypeName(type));
         slot.text = text;
         break;
       }
       case FieldKind::kBool: {
-        if (value.get(slot.flag)) return fail(field_name + ": expected true or false, got " + TypeName(type));
+        if (value.get(slot.flag)) return fail(field_name() + ": expected true or false, got " + TypeName(type));
         break;
       }
       case FieldKind::kCoordinate: {
         std::string_view text;
         if (!value.get(text)) {
-          if (!ParseDecimal(text, slot.number)) return fail(field_name + ": not a number: '" + Excerpt(text) + "'");
+          if (!ParseDecimal(text, slot.number)) return fail(field_name() + ": not a number: '" + Excerpt(text) + "'");
         } else if (value.get(slot.number)) {
-          return fail(field_name + ": expected a number or a numeric string, got " + TypeName(type));
+          return fail(field_name() + ": expected a number or a numeric string, got " + TypeName(type));
         }
         if (!(slot.number >= spec.min && slot.number <= spec.max)) {
-          return fail(field_name + ": " + Excerpt(std::to_string(slot.number)) + " is out of range");
+          return fail(field_name() + ": " + Excerpt(std::to_string(slot.number)) + " is out of range");
         }
         break;
       }
