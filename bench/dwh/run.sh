@@ -21,25 +21,9 @@ work=${BENCH_DIR:-/tmp/clickflow-bench-dwh}
 gen="$work/gen-$events"
 stack="$work/stack"
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 rm -rf "$stack" && mkdir -p "$stack"
-cat >"$stack/clickflow.yaml" <<YAML
-data_dir: $stack/var
-kafka: {bootstrap_servers: "127.0.0.1:$(free_port)"}
-clickhouse: {url: "http://127.0.0.1:$(free_port)"}
-stack:
-  postgres_port: $(free_port)
-  kafka_controller_port: $(free_port)
-  clickhouse_tcp_port: $(free_port)
-  airflow_port: $(free_port)
-  superset_port: $(free_port)
-  metrics_port: $(free_port)
-  status_port: $(free_port)
-  streaming: false
-  airflow: false
-  superset: false
-  deps_dir: ${CLICKFLOW_STACK_DEPS_DIR:-$repo/var/deps}
-YAML
+"$repo/scripts/temp-stack-config.sh" "$stack/var" "streaming: false" "airflow: false" "superset: false" \
+  >"$stack/clickflow.yaml"
 cf() { "$clickflow" --config "$stack/clickflow.yaml" "$@"; }
 q() { cf sql --format csv "$1" | tail -n 1; }
 now() { date +%s.%N; }

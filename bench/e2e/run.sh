@@ -19,23 +19,8 @@ total_chart="93920b78-b155-5f6a-88f0-70879b857e9a"   # "Total events" (superset/
 
 [[ -x $clickflow ]] || { echo "no clickflow binary at $clickflow (set CLICKFLOW)" >&2; exit 1; }
 rm -rf "$work" && mkdir -p "$work" && chmod 755 "$work"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-superset_port=$(free_port)
-cat >"$work/clickflow.yaml" <<YAML
-data_dir: $work/var
-kafka: {bootstrap_servers: "127.0.0.1:$(free_port)"}
-clickhouse: {url: "http://127.0.0.1:$(free_port)"}
-stack:
-  postgres_port: $(free_port)
-  kafka_controller_port: $(free_port)
-  clickhouse_tcp_port: $(free_port)
-  airflow_port: $(free_port)
-  superset_port: $superset_port
-  metrics_port: $(free_port)
-  status_port: $(free_port)
-  streaming: true
-  deps_dir: ${CLICKFLOW_STACK_DEPS_DIR:-$repo/var/deps}
-YAML
+"$repo/scripts/temp-stack-config.sh" "$work/var" "streaming: true" >"$work/clickflow.yaml"
+superset_port=$(sed -n 's/^  superset_port: //p' "$work/clickflow.yaml")
 cf() { "$clickflow" --config "$work/clickflow.yaml" "$@"; }
 trap 'cf stack down >/dev/null 2>&1 || true' EXIT
 

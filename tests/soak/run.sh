@@ -31,24 +31,8 @@ work=${SOAK_DIR:-/tmp/clickflow-soak}
 airflow=${AIRFLOW:-true}
 
 rm -rf "$work" && mkdir -p "$work" && chmod 755 "$work"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-cat >"$work/clickflow.yaml" <<YAML
-data_dir: $work/var
-kafka: {bootstrap_servers: "127.0.0.1:$(free_port)"}
-clickhouse: {url: "http://127.0.0.1:$(free_port)"}
-stack:
-  postgres_port: $(free_port)
-  kafka_controller_port: $(free_port)
-  clickhouse_tcp_port: $(free_port)
-  airflow_port: $(free_port)
-  superset_port: $(free_port)
-  metrics_port: $(free_port)
-  status_port: $(free_port)
-  streaming: true
-  airflow: $airflow
-  superset: false
-  deps_dir: ${CLICKFLOW_STACK_DEPS_DIR:-$repo/var/deps}
-YAML
+"$repo/scripts/temp-stack-config.sh" "$work/var" "streaming: true" "airflow: $airflow" "superset: false" \
+  >"$work/clickflow.yaml"
 cf() { "$clickflow" --config "$work/clickflow.yaml" "$@"; }
 log() { echo "soak $(date +%T): $*"; }
 trap 'cf stack down >/dev/null 2>&1 || true' EXIT
