@@ -105,9 +105,29 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
       spdlog::warn("dwh: the delta exceeds the memory limit; trying {} event_id buckets", buckets);
     }
   }
-  // Days whose facts changed (a late side, a newer copy, a moved event, a twin out of step):
-  // patched, or rebuilt whole once staging was cleared.
+  // Days whose facts changed (a late side, a newer copy, a moved event): patched, or rebuilt
+  // whole once staging was cleared.
   std::set<dwh::Day> rebuild;
+  // Days whose fact_events partition is out of step with its build twin, which the last swap
+  // copied: a crash between appending to the twin and the swap leaves the twin ahead, and on
+  // 18.16 a background merge that was running when REPLACE PARTITION swapped the day commits
+  // its merged part anyway (server log: "Unexpected number of parts removed when adding ...:
+  // 0 instead of 6"), bringing the old rows back beside the new ones (CI soak, session 5).
+  // Neither side can be trusted then: such days are rebuilt whole from staging. Checked every
+  // cycle for every day, since the merge may commit after the cycle that swapped.
+  std::set<dwh::Day> out_of_step;
+  if (!cleared) {
+    const auto facts = DayCounts(client, db, "fact_events", {});
+    const auto twins = DayCounts(client, db, "fact_events_build", {});
+    for (const auto& [day, rows] : facts) {
+      const auto twin = twins.find(day);
+      if (twin != twins.end() && twin->second != rows) {
+        spdlog::warn("dwh: {} has {} facts but {} in its build twin: rebuilding it whole", dwh::DayToIso(day), rows,
+                     twin->second);
+        out_of_step.insert(day);
+      }
+    }
+  }
   std::vector<dwh::Day> append;
   std::string new_facts;
   if (client.QueryInt("SELECT count() FROM " + db + ".fact_events_delta") > 0) {
@@ -119,7 +139,7 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
     new_facts = dwh::DeltaNewFactsCondition(db, seen, started_unix - options.append_grace_seconds);
     std::vector<dwh::Day> candidates;
     for (dwh::Day day : Days(client, dwh::DeltaNewDaysSql(db, new_facts))) {
-      if (!rebuild.count(day)) candidates.push_back(day);
+      if (!rebuild.count(day) && !out_of_step.count(day)) candidates.push_back(day);
     }
     if (!candidates.empty()) {
       // Appending adds to what the twin holds: it must hold what fact_events holds.
@@ -131,20 +151,26 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
         if (in_facts == in_twin) {
           append.push_back(day);
         } else {
-          spdlog::info("dwh: {} has {} facts but {} in its build twin: patching it", dwh::DayToIso(day),
+          spdlog::info("dwh: {} has {} facts but {} in its build twin: rebuilding it whole", dwh::DayToIso(day),
                        in_facts, in_twin);
-          rebuild.insert(day);
+          out_of_step.insert(day);
         }
       }
     }
   }
   std::set<dwh::Day> patched;
-  if (!rebuild.empty() && !cleared) {
+  if (!cleared) {
     // The delta holds every touched event whole, and fact_events every other event of the day.
-    for (dwh::Day day : rebuild) PatchDay(client, db, day);
-    patched.swap(rebuild);
-    summary.batches += patched.size();
+    for (dwh::Day day : rebuild) {
+      if (out_of_step.count(day)) continue;
+      PatchDay(client, db, day);
+      patched.insert(day);
+    }
+    rebuild = out_of_step;
+  } else {
+    rebuild.insert(out_of_step.begin(), out_of_step.end());
   }
+  summary.batches += patched.size();
   if (!rebuild.empty()) {
     // Once staging was cleared, a touched event's delta row may lack what only its fact still
     // has; a rebuild carries such facts forward (FactCarryForwardSql) instead.

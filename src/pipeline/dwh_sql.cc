@@ -304,8 +304,8 @@ std::string PatchDeltaSql(const std::string& db, Day day) {
 }
 
 std::string DayCountsSql(const std::string& db, const std::string& table, const std::vector<Day>& days) {
-  return fmt::format("SELECT toYYYYMMDD(event_date) AS day, count() FROM {}.{} WHERE event_date IN ({}) "
-                     "GROUP BY day ORDER BY day", db, table, DateList(days));
+  return fmt::format("SELECT toYYYYMMDD(event_date) AS day, count() FROM {}.{} WHERE {} GROUP BY day ORDER BY day",
+                     db, table, DateFilter(days));
 }
 
 std::string FactCarryForwardSql(const std::string& db, const std::vector<Day>& days) {

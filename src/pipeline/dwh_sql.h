@@ -99,7 +99,7 @@ std::string DeltaAppendSql(const std::string& db, const std::string& new_facts, 
 // unchanged, then the delta's rows of the day: every touched event as a build makes it now.
 std::string PatchKeepSql(const std::string& db, Day day);
 std::string PatchDeltaSql(const std::string& db, Day day);
-// Rows per day of `table` (fact_events or its build twin) on `days`.
+// Rows per day of `table` (fact_events or its build twin) on `days`; empty = every day.
 std::string DayCountsSql(const std::string& db, const std::string& table, const std::vector<Day>& days);
 
 // INSERT INTO fact_events_build of the rows fact_events already holds for `days` whose
