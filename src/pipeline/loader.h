@@ -5,6 +5,8 @@
 // - Resume point = what ClickHouse holds: max(_offset) per (topic, partition) of the staging
 //   table (+1), never below the group's committed offset (committed only after an insert).
 // - A batch is one INSERT per table with one _ingested_at: one part, all or nothing.
+// - One batch is inserted while the next fills, never two at once: batches land in order, so
+//   ClickHouse holds a prefix of each partition. If the one in flight fails, the next is dropped.
 // - Dead letters are inserted before staging rows; on a replay, lines at or below the highest
 //   dead-letter offset are not written again. So a crash between the two inserts repeats nothing.
 // - Partition ownership comes from the consumer group: a --once run and a --follow service
