@@ -116,9 +116,9 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   // Neither side can be trusted then: such days are rebuilt whole from staging. Checked every
   // cycle for every day, since the merge may commit after the cycle that swapped.
   std::set<dwh::Day> out_of_step;
+  const auto facts = DayCounts(client, db, "fact_events", {});
+  const auto twins = DayCounts(client, db, "fact_events_build", {});
   if (!cleared) {
-    const auto facts = DayCounts(client, db, "fact_events", {});
-    const auto twins = DayCounts(client, db, "fact_events_build", {});
     for (const auto& [day, rows] : facts) {
       const auto twin = twins.find(day);
       if (twin != twins.end() && twin->second != rows) {
@@ -142,9 +142,8 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
       if (!rebuild.count(day) && !out_of_step.count(day)) candidates.push_back(day);
     }
     if (!candidates.empty()) {
-      // Appending adds to what the twin holds: it must hold what fact_events holds.
-      const auto facts = DayCounts(client, db, "fact_events", candidates);
-      const auto twins = DayCounts(client, db, "fact_events_build", candidates);
+      // Appending adds to what the twin holds: it must hold what fact_events holds (a day only
+      // one of them has is not covered by the check above).
       for (dwh::Day day : candidates) {
         const uint64_t in_facts = facts.count(day) ? facts.at(day) : 0;
         const uint64_t in_twin = twins.count(day) ? twins.at(day) : 0;
