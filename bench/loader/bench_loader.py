@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 COMMIT_ASYNC = os.environ.get("BENCH_A_COMMIT", "async") == "async"
 TOPICS = ["browser_events", "device_events", "geo_events", "location_events"]
 
-# Mirrors src/pipeline/event_schema.cc: (name, kind, required[, min, max]).
+# Mirrors src/ingest/event_schema.cc: (name, kind, required[, min, max]).
 SCHEMAS = {
     "browser_events": ("events_browser_raw", [
         ("event_id", "str", True), ("event_timestamp", "ts", True), ("event_type", "str", True),

@@ -10,9 +10,9 @@
 #include "cli/stop_signal.h"
 #include "clickhouse/client.h"
 #include "common/error.h"
-#include "pipeline/dwh_builder.h"
-#include "pipeline/dwh_watch.h"
-#include "pipeline/retention.h"
+#include "warehouse/dwh_builder.h"
+#include "warehouse/dwh_watch.h"
+#include "warehouse/retention.h"
 
 namespace clickflow::cli {
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "pipeline/generator.h"
+#include "generator/generator.h"
 
 namespace clickflow::cli {
 

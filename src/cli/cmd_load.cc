@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/stop_signal.h"
-#include "pipeline/loader.h"
+#include "ingest/loader.h"
 
 namespace clickflow::cli {
 

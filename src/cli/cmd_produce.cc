@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "pipeline/produce.h"
+#include "ingest/produce.h"
 
 namespace clickflow::cli {
 namespace {

@@ -1,5 +1,5 @@
 // `clickflow quality run [--check NAME] [--run-id ID] [--report FILE]`: the data-quality
-// checks (src/pipeline/quality_checks.h), their rows in quality_results and a Markdown report.
+// checks (src/quality/quality_checks.h), their rows in quality_results and a Markdown report.
 //
 //   quality run                          every check, then the report, in one process
 //   quality run --check check_nulls      one check (a DAG task); records its rows, prints them
@@ -17,8 +17,8 @@
 #include "cli/commands.h"
 #include "clickhouse/client.h"
 #include "common/log.h"
-#include "pipeline/quality_checks.h"
-#include "pipeline/quality_report.h"
+#include "quality/quality_checks.h"
+#include "quality/quality_report.h"
 
 namespace clickflow::cli {
 namespace {

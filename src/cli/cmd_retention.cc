@@ -1,13 +1,13 @@
 // `clickflow retention [--dry-run]`: drop staging and warehouse day partitions past their
 // retention, and staging partitions past staging_keep_days already built into fact_events
-// (see src/pipeline/retention.h for the rules and what is never dropped).
+// (see src/warehouse/retention.h for the rules and what is never dropped).
 #include <fmt/format.h>
 
 #include <iostream>
 
 #include "cli/commands.h"
 #include "clickhouse/client.h"
-#include "pipeline/retention.h"
+#include "warehouse/retention.h"
 
 namespace clickflow::cli {
 

@@ -1,5 +1,6 @@
 // `clickflow stack up|down|status|logs` (and the hidden `supervise` the supervisor runs as).
 #include "cli/commands.h"
+#include "ingest/pipeline_status.h"
 #include "stack/stack_manager.h"
 #include "stack/supervisor.h"
 
@@ -20,7 +21,7 @@ void RegisterStack(CLI::App& app, GlobalOptions& global) {
   auto as_json = std::make_shared<bool>(false);
   status->add_flag("--json", *as_json, "machine-readable output");
   status->callback([&global, as_json] {
-    if (!stack::StackStatus(global.LoadConfig(), *as_json)) throw CLI::RuntimeError(3);
+    if (!stack::StackStatus(global.LoadConfig(), *as_json, PipelineStatusJson)) throw CLI::RuntimeError(3);
   });
 
   auto* logs = stack_cmd->add_subcommand("logs", "show the servers' logs");
@@ -37,7 +38,7 @@ void RegisterStack(CLI::App& app, GlobalOptions& global) {
   auto* supervise = stack_cmd->add_subcommand("supervise", "run the supervisor in the foreground (used by up)");
   supervise->group("");  // hidden from --help
   supervise->callback([&global] {
-    int code = stack::RunSupervisor(global.LoadConfig());
+    int code = stack::RunSupervisor(global.LoadConfig(), PipelineStatusJson);
     if (code != 0) throw CLI::RuntimeError(code);
   });
 }

@@ -61,7 +61,7 @@ struct StackConfig {
   std::string deps_dir;
 };
 
-// Thresholds of `clickflow quality run` (src/pipeline/quality_checks.h). Shares are fractions
+// Thresholds of `clickflow quality run` (src/quality/quality_checks.h). Shares are fractions
 // of rows (0.05 = 5%); ages are minutes.
 struct QualityConfig {
   // Newest row of each staging table: older means ingestion stopped (fail).

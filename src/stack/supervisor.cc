@@ -217,7 +217,7 @@ class Supervisor {
 
 }  // namespace
 
-int RunSupervisor(const Config& config) {
+int RunSupervisor(const Config& config, const PipelineStatusReader& pipeline) {
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
@@ -234,8 +234,8 @@ int RunSupervisor(const Config& config) {
     status = std::make_unique<MetricsServer>(
         config.stack.host, config.stack.status_port,
         std::map<std::string, MetricsServer::Route>{
-            {"/status", {"application/json", [&config] { return ReadStatus(config).doc.dump(2) + "\n"; }}},
-            {"/metrics", {"text/plain; version=0.0.4", [&config] { return StatusMetrics(ReadStatus(config)); }}}});
+            {"/status", {"application/json", [&config, &pipeline] { return ReadStatus(config, pipeline).doc.dump(2) + "\n"; }}},
+            {"/metrics", {"text/plain; version=0.0.4", [&config, &pipeline] { return StatusMetrics(ReadStatus(config, pipeline)); }}}});
     spdlog::info("status endpoint on http://{}:{}/status and /metrics", config.stack.host, config.stack.status_port);
   } catch (const Error& e) {
     spdlog::error("no status endpoint: {}", e.what());

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/event_schema.h"
-#include "pipeline/produce.h"
-#include "pipeline/row_encoder.h"
+#include "ingest/event_schema.h"
+#include "ingest/produce.h"
+#include "ingest/row_encoder.h"
 
 namespace clickflow::fuzz {
 

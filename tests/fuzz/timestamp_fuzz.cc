@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "pipeline/timestamp.h"
+#include "ingest/timestamp.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace clickflow;

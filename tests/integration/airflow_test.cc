@@ -17,7 +17,7 @@
 
 #include "clickhouse/client.h"
 #include "kafka/admin.h"
-#include "pipeline/timestamp.h"
+#include "ingest/timestamp.h"
 #include "test_env.h"
 
 namespace clickflow {
@@ -145,7 +145,7 @@ json WaitForDags(const std::string& token) {
 
 // The sample files, as the test reads them: distinct browser event_ids with their event type,
 // keeping the lines the loader accepts (a JSON object with the required fields as non-empty
-// strings and a valid timestamp; see pipeline/event_schema.cc).
+// strings and a valid timestamp; see src/ingest/event_schema.cc).
 std::map<std::string, std::string> SampleEventTypes() {
   std::ifstream in(fs::path(CLICKFLOW_SOURCE_DIR) / "data" / "samples" / "browser_events.jsonl");
   std::map<std::string, std::string> types;

@@ -11,7 +11,7 @@
 
 #include "clickhouse/client.h"
 #include "kafka/admin.h"
-#include "pipeline/event_schema.h"
+#include "ingest/event_schema.h"
 #include "stack/state.h"
 #include "test_env.h"
 

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "clickhouse/client.h"
-#include "pipeline/quality_report.h"
+#include "quality/quality_report.h"
 #include "test_env.h"
 
 namespace clickflow {

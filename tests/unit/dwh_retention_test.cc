@@ -1,7 +1,7 @@
 // Retention's pure parts: the cutoff day and which partitions are old enough to drop.
 #include <gtest/gtest.h>
 
-#include "pipeline/retention.h"
+#include "warehouse/retention.h"
 
 namespace clickflow::retention {
 namespace {

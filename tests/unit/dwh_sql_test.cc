@@ -4,7 +4,7 @@
 
 #include <regex>
 
-#include "pipeline/dwh_sql.h"
+#include "warehouse/dwh_sql.h"
 
 namespace clickflow::dwh {
 namespace {

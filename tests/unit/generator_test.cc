@@ -1,4 +1,4 @@
-#include "pipeline/generator.h"
+#include "generator/generator.h"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "pipeline/generator_data.h"
+#include "generator/generator_data.h"
 
 namespace clickflow::gen {
 namespace {

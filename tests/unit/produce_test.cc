@@ -1,4 +1,4 @@
-#include "pipeline/produce.h"
+#include "ingest/produce.h"
 
 #include <gtest/gtest.h>
 

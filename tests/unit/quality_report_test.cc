@@ -1,9 +1,9 @@
-#include "pipeline/quality_report.h"
+#include "quality/quality_report.h"
 
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "pipeline/quality_checks.h"
+#include "quality/quality_checks.h"
 
 namespace clickflow {
 namespace {

@@ -1,5 +1,5 @@
-#include "pipeline/row_encoder.h"
-#include "pipeline/staging_batch.h"
+#include "ingest/row_encoder.h"
+#include "ingest/staging_batch.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "pipeline/staging_batch.h"
+#include "ingest/staging_batch.h"
 
 #include <gtest/gtest.h>
 

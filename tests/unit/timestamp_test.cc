@@ -1,4 +1,4 @@
-#include "pipeline/timestamp.h"
+#include "ingest/timestamp.h"
 
 #include <gtest/gtest.h>
 

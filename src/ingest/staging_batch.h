@@ -1,0 +1,63 @@
+#pragma once
+// One batch of the loader: RowBinary rows per staging table plus dead letters, all stamped with
+// the same _ingested_at, and for every (topic, partition) the offset range they cover. The
+// batch is what the loader inserts atomically (one INSERT per table = one part).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ingest/event_schema.h"
+
+namespace clickflow {
+
+struct OffsetRange {
+  int64_t first = -1;
+  int64_t last = -1;
+  void Add(int64_t offset) {
+    if (first < 0 || offset < first) first = offset;
+    if (offset > last) last = offset;
+  }
+};
+
+struct TableRows {
+  std::string data;  // RowBinary
+  size_t rows = 0;
+  std::map<int32_t, OffsetRange> partitions;  // which offsets the rows hold
+  std::vector<uint32_t> stamp_positions;      // where each row's _ingested_at sits in `data`
+
+  // Called after a row was appended: its last four bytes are its _ingested_at.
+  void RowAdded() {
+    rows++;
+    stamp_positions.push_back(static_cast<uint32_t>(data.size() - 4));
+  }
+  // Stamps every row with `ingested_at` (RowBinary UInt32, little endian). The loader stamps
+  // right before each INSERT attempt, so a row's _ingested_at is never more than one INSERT
+  // older than its commit, however long the batch was open or retried: the warehouse build
+  // reads "rows since the last build" by _ingested_at, with an overlap that must cover it.
+  void Stamp(uint32_t ingested_at);
+  void Clear();
+};
+
+struct StagingBatch {
+  uint32_t ingested_at = 0;
+  std::chrono::steady_clock::time_point opened;
+  std::map<std::string, TableRows> staging;       // by topic
+  std::map<std::string, TableRows> dead_letters;  // by topic
+  // The next offset to commit per (topic, partition): everything before it is in this batch
+  // or already loaded (including lines skipped because their dead letter already exists).
+  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+  size_t total_rows = 0;
+  size_t total_dead_letters = 0;
+
+  bool Empty() const { return next_offsets.empty(); }
+  // The largest number of rows any one table holds (the batch_size trigger).
+  size_t LargestTable() const;
+  void Reset();
+  // Exchanges the contents with `other` table by table, without moving the map entries: a
+  // pointer to staging[topic] keeps pointing at this batch's table for that topic.
+  void SwapContents(StagingBatch& other);
+};
+
+}  // namespace clickflow

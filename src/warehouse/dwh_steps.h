@@ -1,0 +1,40 @@
+#pragma once
+// Steps shared by the two fact builds (BuildFacts in dwh_builder.cc, AppendFacts in
+// dwh_append.cc). Internal to the warehouse builder.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "warehouse/dwh_sql.h"
+
+namespace clickflow {
+class ClickHouseClient;
+}
+
+namespace clickflow::dwh_steps {
+
+// ClickHouse's "Memory limit (for query) exceeded".
+constexpr int kMemoryLimitExceeded = 241;
+
+// Rows of TabSeparated numbers: "20261101\t37\n..." -> {{20261101, 37}, ...}.
+std::vector<std::vector<uint64_t>> ParseNumberRows(const std::string& tsv);
+
+// Runs one statement and logs how long it took (-v).
+void Run(ClickHouseClient& client, const std::string& what, const std::string& sql);
+
+std::vector<dwh::DayRows> BrowserRowsPerDay(ClickHouseClient& client, const std::string& db);
+
+// Rebuilds `batch` whole into the twins and swaps each day in (drop, insert, replace). The
+// INSERT runs in as many event_id buckets as keep each at or under `target_rows` browser rows
+// (`rows_of` holds the rows per day), so a day larger than the memory limit allows still builds;
+// on a memory-limit error it starts over with twice as many (up to dwh::kMaxBuckets).
+void BuildBatch(ClickHouseClient& client, const std::string& db, const std::vector<dwh::Day>& batch,
+                const std::vector<dwh::DayRows>& rows_of, uint64_t target_rows, bool every_day, bool carry_forward);
+
+// The latest recorded watermark of `component` (unix seconds), -1 before the first build.
+int64_t LastWatermark(ClickHouseClient& client, const std::string& db, const std::string& component);
+
+// True once retention has dropped staging partitions (facts may then outlive their staging).
+bool StagingWasCleared(ClickHouseClient& client, const std::string& db);
+
+}  // namespace clickflow::dwh_steps
