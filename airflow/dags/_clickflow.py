@@ -1,5 +1,6 @@
-"""Shared pieces of the four clickflow DAGs (DESIGN section 5): default arguments and the task
-factory. Every task is a BashOperator calling the `clickflow` binary; the logic lives there.
+"""Shared pieces of the four clickflow DAGs (docs/design.md#airflow-dags): default arguments and
+the task factory. Every task is a BashOperator calling the `clickflow` binary; the logic lives
+there.
 
 The stack starts Airflow with PATH holding the clickflow binary and CLICKFLOW_CONFIG naming the
 config the stack runs with, and tasks inherit both, so `clickflow` in a task talks to the same

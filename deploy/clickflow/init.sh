@@ -5,8 +5,8 @@
 # (clickflow-loader waits for that). Every step is idempotent: `docker-compose up` runs it again.
 set -euo pipefail
 
-# Default logins are accepted only while the published ports are bound to loopback (DESIGN 1):
-# anywhere else, refuse until each password in .env is changed.
+# Default logins are accepted only while the published ports are bound to loopback
+# (docs/design.md#security-rules): anywhere else, refuse until each password in .env is changed.
 bind="${CLICKFLOW_BIND:-127.0.0.1}"
 case "$bind" in
   127.*|localhost|::1) ;;

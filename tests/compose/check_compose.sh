@@ -7,7 +7,7 @@
 # ${CLICKFLOW_STACK_DEPS_DIR:-<repo>/var/deps}/compose-venv; COMPOSE=/path/to/docker-compose
 # overrides) on docker-compose.yml with `config`, `config --services` and `config --volumes`, in a
 # clean environment (no .env, no exported variables), and checks the resolved file against
-# DESIGN.md and docs/docker-compose.md: the services, published ports, volumes, healthchecks,
+# docs/design.md and docs/docker-compose.md: the services, published ports, volumes, healthchecks,
 # start order, default logins, the read-only ClickHouse user, that .env values reach every service,
 # that each Dockerfile a `build:` names exists and every file it COPYs is in the repository, and
 # that the copies kept in deploy/ still equal their originals.

@@ -1,5 +1,5 @@
 // Airflow in the stack, read back from Airflow itself (its CLI and REST API), never from our DAG
-// files: the DAGs import cleanly, Airflow reports the four DAGs of DESIGN section 5 with their
+// files: the DAGs import cleanly, Airflow reports the four DAGs of docs/design.md#airflow-dags with their
 // schedules, task ids and dependencies, the login works, the four DAGs run end to end on the
 // samples with `airflow dags test`, and the scheduler runs and retries on its own.
 #include <gtest/gtest.h>
@@ -32,7 +32,7 @@ using testing::ScreenshotDir;
 using testing::StackConfig;
 using Clock = std::chrono::steady_clock;
 
-// DESIGN section 5: schedule and, per task, its downstream tasks.
+// docs/design.md#airflow-dags: schedule and, per task, its downstream tasks.
 struct ExpectedDag {
   std::string schedule;  // Airflow's timetable summary; empty = manual
   std::map<std::string, std::set<std::string>> downstream;
@@ -262,7 +262,7 @@ TEST_F(AirflowTest, BrowserSignsInAndSeesTheFourDags) {
 
 TEST_F(AirflowTest, TheFourDagsRunEndToEndOnTheSamplesAndTheSeedQueriesCountThem) {
   // Start from empty tables. Kafka still holds other tests' messages: record them as already
-  // handled, the way the loader records its own progress (DESIGN 4: the highest offset per
+  // handled, the way the loader records its own progress (docs/design.md#exactly-once: the highest offset per
   // partition in staging or dead letters), so the DAGs load the samples and nothing else.
   std::istringstream tables(client_.Query(
       "SELECT name FROM system.tables WHERE database = " + Quote(db_) +

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Chaos soak (DESIGN section 4 under faults): generated traffic at RATE events/s for DURATION
+# Chaos soak (docs/design.md#exactly-once under faults): generated traffic at RATE events/s for DURATION
 # seconds into a streaming stack of its own, while the loader service, the Kafka broker,
 # ClickHouse and the Airflow scheduler are killed with -9 at random intervals and restarted by
 # the supervisor. At the end:

@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 enum class Shape { kUuid, kTimestamp, kText, kNumberText, kBool };
 using Fields = std::vector<std::pair<std::string, Shape>>;
 
-// DESIGN §3, field by field and in the order the sample writes them.
+// docs/design.md#input-data, field by field and in the order the sample writes them.
 const Fields& FieldsOf(FileKind kind) {
   static const Fields kFields[] = {
       {{"event_id", Shape::kUuid}, {"event_timestamp", Shape::kTimestamp},

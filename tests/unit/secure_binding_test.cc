@@ -1,4 +1,4 @@
-// Default passwords are for loopback only (DESIGN section 1): off loopback the stack refuses to
+// Default passwords are for loopback only (docs/design.md#security-rules): off loopback the stack refuses to
 // start until every one of them is changed, and says which key to set.
 #include <gtest/gtest.h>
 
