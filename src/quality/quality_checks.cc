@@ -47,7 +47,9 @@ QualityResult EmptyFields(ClickHouseClient& client, const Config& config, const 
   } else {
     std::string which;
     for (size_t i = 0; i < fields.size(); ++i) {
-      if (row.Double(2 + i) > 0) which += fmt::format("{}{} {}", which.empty() ? "" : ", ", fields[i].name, row.Str(2 + i));
+      if (row.Double(2 + i) > 0) {
+        which += fmt::format("{}{} {}", which.empty() ? "" : ", ", fields[i].name, row.Str(2 + i));
+      }
     }
     r.details = fmt::format("{:.0f} of {:.0f} rows have an empty critical field ({})", bad, total, which);
   }

@@ -1,5 +1,6 @@
 #pragma once
-// Shared by the quality check files (quality_checks.cc, quality_consistency.cc); not an API.
+// Shared by the quality check files (quality_checks.cc, quality_consistency.cc,
+// quality_freshness.cc); not an API.
 #include <string>
 #include <vector>
 
