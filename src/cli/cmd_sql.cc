@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "clickhouse/client.h"
+#include "clickhouse/rows.h"
 
 namespace clickflow::cli {
 namespace {
@@ -44,15 +45,19 @@ bool HasFormatClause(const std::string& sql) {
   return std::regex_search(sql, kFormat);
 }
 
-// TabSeparated escapes tabs, newlines and backslashes; undo only what does not break the
-// layout (\\ and \'), so multi-line values stay on one visible line as "\n".
-std::string DisplayValue(std::string_view field) {
+// A value as the table shows it: characters that would break the layout (tab, newline, ...)
+// as their TabSeparated escapes, so a multi-line value stays on one visible line as "\n".
+std::string DisplayValue(std::string_view value) {
   std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 1 < field.size() && (field[i + 1] == '\\' || field[i + 1] == '\'')) {
-      out += field[++i];
-    } else {
-      out += field[i];
+  for (char c : value) {
+    switch (c) {
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\0': out += "\\0"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default: out += c;
     }
   }
   return out;
@@ -71,27 +76,26 @@ bool IsNumericType(std::string_view type) {
          type.starts_with("Decimal");
 }
 
-std::vector<std::string> SplitTabs(const std::string& line) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  while (true) {
-    size_t tab = line.find('\t', start);
-    fields.push_back(DisplayValue(std::string_view(line).substr(start, tab - start)));
-    if (tab == std::string::npos) break;
-    start = tab + 1;
+// The cells of one row as shown. The parser reads ClickHouse's NULL (\N) as "N": in a
+// Nullable column that is shown as \N again, the way the server writes it.
+std::vector<std::string> DisplayCells(const Row& row, const std::vector<std::string>& types) {
+  std::vector<std::string> cells;
+  for (size_t c = 0; c < row.size(); ++c) {
+    const bool null = row.Str(c) == "N" && c < types.size() && types[c].starts_with("Nullable(");
+    cells.push_back(null ? "\\N" : DisplayValue(row.Str(c)));
   }
-  return fields;
+  return cells;
 }
 
 // Renders TabSeparatedWithNamesAndTypes as an aligned text table, numbers to the right.
 std::string RenderTable(const std::string& tsv) {
-  std::istringstream in(tsv);
-  std::string line;
-  std::vector<std::vector<std::string>> rows;
-  while (std::getline(in, line)) rows.push_back(SplitTabs(line));
-  if (rows.size() < 2) return tsv;
+  // Empty lines kept: a one-column row holding '' is one.
+  const Rows parsed = ParseTabSeparated(tsv, true);
+  if (parsed.size() < 2) return tsv;
+  const std::vector<std::string> types = DisplayCells(parsed[1], {});
+  std::vector<std::vector<std::string>> rows = {DisplayCells(parsed[0], {}), types};
+  for (size_t r = 2; r < parsed.size(); ++r) rows.push_back(DisplayCells(parsed[r], types));
   const std::vector<std::string>& names = rows[0];
-  const std::vector<std::string>& types = rows[1];
   std::vector<size_t> widths(names.size(), 0);
   for (size_t r = 0; r < rows.size(); ++r) {
     if (r == 1) continue;

@@ -6,84 +6,17 @@
 #include <functional>
 #include <map>
 
+#include "quality/quality_freshness.h"
 #include "quality/quality_internal.h"
+#include "warehouse/checks.h"
 
 namespace clickflow {
 namespace {
 
 using quality_internal::Examples;
-using quality_internal::Num;
-using quality_internal::Row;
-
-constexpr const char* kStagingTables[] = {"events_browser_raw", "events_device_raw",
-                                          "events_geo_raw", "events_location_raw"};
+using quality_internal::FirstRow;
 
 double Share(double part, double whole) { return whole > 0 ? part / whole : 0; }
-
-std::string Minutes(double seconds) { return fmt::format("{:.1f} min", seconds / 60); }
-
-// ---- check_freshness ------------------------------------------------------------------------
-
-std::vector<QualityResult> CheckFreshness(ClickHouseClient& client, const Config& config) {
-  const QualityConfig& q = config.quality;
-  const std::string& db = config.clickhouse.database;
-  std::vector<QualityResult> out;
-  int64_t newest_ingest = 0;
-  for (const char* table : kStagingTables) {
-    auto row = Row(client, fmt::format(
-        "SELECT count(), toInt64(now()) - toInt64(max(_ingested_at)), toInt64(max(_ingested_at)) "
-        "FROM {}.{}", db, table));
-    QualityResult r{"check_freshness", table, QualityStatus::kFail, -1,
-                    static_cast<double>(q.max_ingestion_age_minutes), ""};
-    if (Num(row[0]) == 0) {
-      r.details = fmt::format("{} is empty: nothing ingested (observed -1 = no rows)", table);
-    } else {
-      r.observed = Num(row[1]) / 60;
-      r.status = Judge(r.observed, r.threshold);
-      r.details = fmt::format("newest ingestion {} ago (limit {} min)", Minutes(Num(row[1])),
-                              q.max_ingestion_age_minutes);
-      newest_ingest = std::max<int64_t>(newest_ingest, static_cast<int64_t>(Num(row[2])));
-    }
-    out.push_back(r);
-  }
-
-  // Event time is the source's clock: old events are worth a look, not a failed pipeline.
-  // Future events are check_consistency's business, so they do not hide a stale newest event.
-  auto events = Row(client, fmt::format(
-      "SELECT count(), toInt64(now()) - toInt64(max(event_timestamp)), toString(max(event_timestamp)) "
-      "FROM {}.fact_events WHERE toInt64(event_timestamp) <= toInt64(now()) + {}",
-      db, q.max_future_skew_minutes * 60));
-  QualityResult age{"check_freshness", "fact_events", QualityStatus::kWarn, -1,
-                    static_cast<double>(q.max_event_age_minutes), ""};
-  if (Num(events[0]) == 0) {
-    age.details = "fact_events holds no events (observed -1 = no rows)";
-  } else {
-    age.observed = Num(events[1]) / 60;
-    age.status = Judge(age.observed, age.threshold, QualityStatus::kWarn);
-    age.details = fmt::format("newest event {} UTC, {} ago (warn beyond {} min)", events[2],
-                              Minutes(Num(events[1])), q.max_event_age_minutes);
-  }
-  out.push_back(age);
-
-  // The warehouse keeps up: the newest staged row is covered by a build.
-  const int64_t watermark = quality_internal::FactWatermark(client, db).at;
-  QualityResult lag{"check_freshness", "fact_events", QualityStatus::kPass, 0,
-                    static_cast<double>(q.max_build_lag_minutes), ""};
-  if (newest_ingest == 0) {
-    lag.details = "build lag: nothing staged";
-  } else if (watermark == 0) {
-    lag.observed = -1;
-    lag.status = QualityStatus::kFail;
-    lag.details = "build lag: staging has rows but the warehouse was never built (observed -1)";
-  } else {
-    lag.observed = std::max<int64_t>(0, newest_ingest - watermark) / 60.0;
-    lag.status = Judge(lag.observed, lag.threshold);
-    lag.details = fmt::format("build lag: newest staged row is {} newer than the last fact build",
-                              Minutes(std::max<int64_t>(0, newest_ingest - watermark)));
-  }
-  out.push_back(lag);
-  return out;
-}
 
 // ---- check_nulls ----------------------------------------------------------------------------
 
@@ -103,9 +36,9 @@ QualityResult EmptyFields(ClickHouseClient& client, const Config& config, const 
     each += ", countIf(" + f.empty + ")";
     names += (names.empty() ? "" : ", ") + f.name;
   }
-  auto row = Row(client, fmt::format("SELECT count(), countIf({}){} FROM {}.{}", any, each,
+  auto row = FirstRow(client, fmt::format("SELECT count(), countIf({}){} FROM {}.{}", any, each,
                                      config.clickhouse.database, table));
-  const double total = Num(row[0]), bad = Num(row[1]);
+  const double total = row.Double(0), bad = row.Double(1);
   QualityResult r{"check_nulls", table, QualityStatus::kPass, Share(bad, total),
                   config.quality.max_null_share, ""};
   r.status = Judge(r.observed, r.threshold);
@@ -114,7 +47,9 @@ QualityResult EmptyFields(ClickHouseClient& client, const Config& config, const 
   } else {
     std::string which;
     for (size_t i = 0; i < fields.size(); ++i) {
-      if (Num(row[2 + i]) > 0) which += fmt::format("{}{} {}", which.empty() ? "" : ", ", fields[i].name, row[2 + i]);
+      if (row.Double(2 + i) > 0) {
+        which += fmt::format("{}{} {}", which.empty() ? "" : ", ", fields[i].name, row.Str(2 + i));
+      }
     }
     r.details = fmt::format("{:.0f} of {:.0f} rows have an empty critical field ({})", bad, total, which);
   }
@@ -126,13 +61,13 @@ QualityResult EmptyFields(ClickHouseClient& client, const Config& config, const 
 std::vector<QualityResult> MissingDimensions(ClickHouseClient& client, const Config& config) {
   struct Side { const char* name; const char* column; };
   const Side sides[] = {{"location", "page_url_path"}, {"device", "user_domain_id"}, {"geo", "geo_country"}};
-  auto row = Row(client, fmt::format(
+  auto row = FirstRow(client, fmt::format(
       "SELECT count(), countIf(page_url_path = ''), countIf(user_domain_id = ''), "
       "countIf(geo_country = '') FROM {}.fact_events", config.clickhouse.database));
   std::vector<QualityResult> out;
-  const double total = Num(row[0]);
+  const double total = row.Double(0);
   for (size_t i = 0; i < 3; ++i) {
-    const double missing = Num(row[1 + i]);
+    const double missing = row.Double(1 + i);
     QualityResult r{"check_nulls", "fact_events", QualityStatus::kPass, Share(missing, total),
                     config.quality.max_missing_dimension_share, ""};
     r.status = Judge(r.observed, r.threshold);
@@ -167,21 +102,21 @@ std::vector<QualityResult> CheckDuplicates(ClickHouseClient& client, const Confi
   // Staging is at least once by nature (a file produced twice, a source retrying); the
   // warehouse keys events by event_id, so duplicates there are a warning at most.
   for (const char* table : {"events_browser_raw", "events_location_raw"}) {
-    auto row = Row(client, fmt::format("SELECT count(), uniqExact(event_id) FROM {}.{}", db, table));
-    const double total = Num(row[0]), dups = total - Num(row[1]);
+    const dwh_checks::KeyCounts keys = dwh_checks::CountKeys(client, db, table);
+    const double total = static_cast<double>(keys.rows), dups = static_cast<double>(keys.Duplicates());
     QualityResult r{"check_duplicates", table, QualityStatus::kPass, Share(dups, total),
                     config.quality.max_staging_duplicate_share, ""};
     r.status = Judge(r.observed, r.threshold, QualityStatus::kWarn);
     r.details = fmt::format("{:.0f} duplicate event_id rows ({:.0f} rows, {} distinct event_id)",
-                            dups, total, row[1]);
+                            dups, total, keys.distinct);
     out.push_back(r);
   }
   // fact_events promises one row per event_id, always.
-  auto row = Row(client, fmt::format("SELECT count(), uniqExact(event_id) FROM {}.fact_events", db));
-  const double dups = Num(row[0]) - Num(row[1]);
+  const dwh_checks::KeyCounts facts = dwh_checks::CountKeys(client, db, "fact_events");
+  const double dups = static_cast<double>(facts.Duplicates());
   QualityResult r{"check_duplicates", "fact_events", Judge(dups, 0), dups, 0, ""};
   r.details = fmt::format("{:.0f} duplicate event_id rows ({} rows, {} distinct event_id)", dups,
-                          row[0], row[1]);
+                          facts.rows, facts.distinct);
   if (dups > 0) {
     r.details += ", e.g. " + Examples(client, fmt::format(
         "SELECT event_id, count() AS n FROM {}.fact_events GROUP BY event_id HAVING n > 1 "
@@ -201,16 +136,16 @@ QualityResult Orphans(ClickHouseClient& client, const Config& config, const std:
   const std::string& db = config.clickhouse.database;
   const std::string judged = fmt::format("_built_at <= (SELECT max(_built_at) FROM {}.{})", db, dim);
   const std::string orphan = fmt::format("{} NOT IN (SELECT {} FROM {}.{})", column, column, db, dim);
-  auto row = Row(client, fmt::format(
+  auto row = FirstRow(client, fmt::format(
       "SELECT count(), countIf(judged AND orphan), uniqExactIf(k, judged AND orphan), "
       "countIf(NOT judged), toInt64(max(_built_at)) - "
       "(SELECT toInt64(max(_built_at)) FROM {0}.{1}), (SELECT count() FROM {0}.{1}) "
       "FROM (SELECT {2} AS k, _built_at, {3} AS judged, {4} AS orphan "
       "FROM {0}.fact_events WHERE {2} != '') AS f",
       db, dim, column, judged, orphan));
-  const double facts = Num(row[0]), orphans = Num(row[1]), unjudged = Num(row[3]);
+  const double facts = row.Double(0), orphans = row.Double(1), unjudged = row.Double(3);
   QualityResult r{"check_referential_integrity", "fact_events", QualityStatus::kPass, orphans, 0, ""};
-  if (facts > 0 && Num(row[5]) == 0) {
+  if (facts > 0 && row.Double(5) == 0) {
     r.status = QualityStatus::kFail;
     r.observed = facts;
     r.details = fmt::format("{} is empty while {:.0f} facts have a {}", dim, facts, column);
@@ -220,12 +155,12 @@ QualityResult Orphans(ClickHouseClient& client, const Config& config, const std:
   r.details = fmt::format("{:.0f} of {:.0f} facts have a {} missing from {}", orphans, facts,
                           column, dim);
   if (orphans > 0) {
-    r.details += fmt::format(" ({} distinct), e.g. {}", row[2], Examples(client, fmt::format(
+    r.details += fmt::format(" ({} distinct), e.g. {}", row.Str(2), Examples(client, fmt::format(
         "SELECT DISTINCT {2} FROM {0}.fact_events WHERE {2} != '' AND {3} AND {4} LIMIT 3",
         db, dim, column, judged, orphan)));
   }
   if (unjudged > 0) {
-    const double behind_minutes = Num(row[4]) / 60;
+    const double behind_minutes = row.Double(4) / 60;
     r.details += fmt::format("; {:.0f} facts built {:.1f} min after the last {} build not judged yet",
                              unjudged, behind_minutes, dim);
     if (r.status == QualityStatus::kPass &&
@@ -275,7 +210,7 @@ std::vector<QualityResult> RunQualityCheck(ClickHouseClient& client, const Confi
                                            const std::string& name) {
   using Check = std::function<std::vector<QualityResult>(ClickHouseClient&, const Config&)>;
   static const std::map<std::string, Check> checks = {
-      {"check_freshness", CheckFreshness},
+      {"check_freshness", quality_freshness::CheckFreshness},
       {"check_nulls", CheckNulls},
       {"check_duplicates", CheckDuplicates},
       {"check_referential_integrity", CheckReferentialIntegrity},

@@ -12,10 +12,10 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <sstream>
 #include <thread>
 
 #include "clickhouse/client.h"
+#include "clickhouse/rows.h"
 #include "common/error.h"
 #include "warehouse/dwh_steps.h"
 #include "warehouse/retention.h"
@@ -33,22 +33,6 @@ double SecondsSince(Clock::time_point start) {
 
 namespace dwh_steps {
 
-// Rows of TabSeparated numbers: "20261101\t37\n..." -> {{20261101, 37}, ...}.
-std::vector<std::vector<uint64_t>> ParseNumberRows(const std::string& tsv) {
-  std::vector<std::vector<uint64_t>> rows;
-  std::istringstream in(tsv);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<uint64_t> row;
-    std::istringstream fields(line);
-    std::string field;
-    while (std::getline(fields, field, '\t')) row.push_back(std::stoull(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
 // Runs one statement and logs how long it took (-v), the way to see where a build spends time.
 void Run(ClickHouseClient& client, const std::string& what, const std::string& sql) {
   const auto start = Clock::now();
@@ -58,8 +42,8 @@ void Run(ClickHouseClient& client, const std::string& what, const std::string& s
 
 std::vector<dwh::Day> TouchedDays(ClickHouseClient& client, const std::string& db, int64_t since) {
   std::vector<dwh::Day> days;
-  for (const auto& row : ParseNumberRows(client.Query(dwh::TouchedDaysSql(db, {since})))) {
-    days.push_back(static_cast<dwh::Day>(row.at(0)));
+  for (const auto& row : QueryRows(client, dwh::TouchedDaysSql(db, {since}))) {
+    days.push_back(static_cast<dwh::Day>(row.UInt(0)));
   }
   std::sort(days.begin(), days.end());
   days.erase(std::unique(days.begin(), days.end()), days.end());
@@ -68,8 +52,8 @@ std::vector<dwh::Day> TouchedDays(ClickHouseClient& client, const std::string& d
 
 std::vector<dwh::DayRows> BrowserRowsPerDay(ClickHouseClient& client, const std::string& db) {
   std::vector<dwh::DayRows> out;
-  for (const auto& row : ParseNumberRows(client.Query(dwh::BrowserRowsPerDaySql(db)))) {
-    out.push_back({static_cast<dwh::Day>(row.at(0)), row.at(1)});
+  for (const auto& row : QueryRows(client, dwh::BrowserRowsPerDaySql(db))) {
+    out.push_back({static_cast<dwh::Day>(row.UInt(0)), row.UInt(1)});
   }
   return out;
 }

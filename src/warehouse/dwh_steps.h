@@ -16,9 +16,6 @@ namespace clickflow::dwh_steps {
 // ClickHouse's "Memory limit (for query) exceeded".
 constexpr int kMemoryLimitExceeded = 241;
 
-// Rows of TabSeparated numbers: "20261101\t37\n..." -> {{20261101, 37}, ...}.
-std::vector<std::vector<uint64_t>> ParseNumberRows(const std::string& tsv);
-
 // Runs one statement and logs how long it took (-v).
 void Run(ClickHouseClient& client, const std::string& what, const std::string& sql);
 

@@ -3,60 +3,24 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <map>
-#include <sstream>
 
 #include "clickhouse/client.h"
+#include "clickhouse/rows.h"
+#include "warehouse/checks.h"
 #include "warehouse/dwh_builder.h"
 
 namespace clickflow {
 namespace {
 
-std::vector<std::vector<std::string>> ParseRows(const std::string& tsv) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(tsv);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<std::string> row;
-    std::istringstream fields(line);
-    std::string field;
-    while (std::getline(fields, field, '\t')) row.push_back(field);
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-// day -> value from "SELECT day, value ..." rows.
-std::map<std::string, std::string> PerDay(ClickHouseClient& client, const std::string& sql) {
-  std::map<std::string, std::string> out;
-  for (auto& row : ParseRows(client.Query(sql))) {
-    if (row.size() >= 2) out[row[0]] = row[1];
-  }
-  return out;
-}
-
-// Days where `got` differs from `want`, as one message ("" when none).
-std::string CompareDays(const std::string& what, const std::map<std::string, std::string>& want,
-                        const std::map<std::string, std::string>& got) {
-  std::vector<std::string> diffs;
-  auto value = [](const std::map<std::string, std::string>& m, const std::string& day) {
-    auto it = m.find(day);
-    return it == m.end() ? std::string("0") : it->second;
-  };
-  std::map<std::string, bool> days;
-  for (const auto& [day, _] : want) days[day] = true;
-  for (const auto& [day, _] : got) days[day] = true;
-  for (const auto& [day, _] : days) {
-    if (value(want, day) != value(got, day)) {
-      diffs.push_back(fmt::format("{}: fact {} vs {}", day, value(want, day), value(got, day)));
-    }
-  }
-  if (diffs.empty()) return "";
+// The days an aggregate disagrees with fact_events on, as one message ("" when none).
+std::string CompareDays(const std::string& what, const std::vector<dwh_checks::DayMismatch>& days) {
+  if (days.empty()) return "";
   std::string shown;
-  for (size_t i = 0; i < diffs.size() && i < 5; ++i) shown += (i ? "; " : "") + diffs[i];
-  return fmt::format("{} disagrees with fact_events on {} day(s): {}{}", what, diffs.size(), shown,
-                     diffs.size() > 5 ? "; ..." : "");
+  for (size_t i = 0; i < days.size() && i < 5; ++i) {
+    shown += fmt::format("{}{}: fact {} vs {}", i ? "; " : "", days[i].day, days[i].in_facts, days[i].in_aggregate);
+  }
+  return fmt::format("{} disagrees with fact_events on {} day(s): {}{}", what, days.size(), shown,
+                     days.size() > 5 ? "; ..." : "");
 }
 
 }  // namespace
@@ -73,10 +37,10 @@ OptimizeSummary OptimizeWarehouse(ClickHouseClient& client, const Config& config
       "('agg_events_hourly', 'agg_traffic_sources', 'dim_users', 'dim_geo') "
       "GROUP BY table, partition HAVING count() > 1 ORDER BY table, partition",
       Quote(db));
-  for (const auto& row : ParseRows(client.Query(sql))) {
+  for (const Row& row : QueryRows(client, sql)) {
     if (row.size() < 2) continue;
-    const std::string& table = row[0];
-    const std::string& partition = row[1];
+    const std::string& table = row.Str(0);
+    const std::string& partition = row.Str(1);
     if (partition == "tuple()") {
       client.Execute(fmt::format("OPTIMIZE TABLE {}.{} FINAL", db, table));
     } else {
@@ -96,25 +60,17 @@ std::vector<std::string> VerifyWarehouse(ClickHouseClient& client, const Config&
     if (!message.empty()) problems.push_back(std::move(message));
   };
 
-  const int64_t duplicates =
-      client.QueryInt(fmt::format("SELECT count() - uniqExact(event_id) FROM {}.fact_events", db));
+  const int64_t duplicates = dwh_checks::CountKeys(client, db, "fact_events").Duplicates();
   if (duplicates != 0) {
     add(fmt::format("fact_events holds {} row(s) more than distinct event_ids (duplicates)", duplicates));
   }
 
-  const auto facts = PerDay(client, fmt::format(
-      "SELECT toYYYYMMDD(event_date) AS day, count() FROM {}.fact_events GROUP BY day", db));
-  const auto users = PerDay(client, fmt::format(
-      "SELECT toYYYYMMDD(event_date) AS day, uniq(user_domain_id) FROM {}.fact_events GROUP BY day", db));
+  using dwh_checks::AggregateMeasure;
   for (const char* agg : {"agg_events_hourly", "agg_traffic_sources"}) {
-    add(CompareDays(std::string(agg) + " countMerge(total_events)", facts,
-                    PerDay(client, fmt::format("SELECT toYYYYMMDD(event_date) AS day, "
-                                               "countMerge(total_events) FROM {}.{} GROUP BY day",
-                                               db, agg))));
-    add(CompareDays(std::string(agg) + " uniqMerge(unique_users)", users,
-                    PerDay(client, fmt::format("SELECT toYYYYMMDD(event_date) AS day, "
-                                               "uniqMerge(unique_users) FROM {}.{} GROUP BY day",
-                                               db, agg))));
+    add(CompareDays(std::string(agg) + " countMerge(total_events)",
+                    dwh_checks::AggregateDaysOffFacts(client, db, agg, AggregateMeasure::kEvents)));
+    add(CompareDays(std::string(agg) + " uniqMerge(unique_users)",
+                    dwh_checks::AggregateDaysOffFacts(client, db, agg, AggregateMeasure::kUsers)));
   }
 
   const int64_t fact_users = client.QueryInt(fmt::format(

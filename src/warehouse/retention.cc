@@ -7,9 +7,9 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
-#include <sstream>
 
 #include "clickhouse/client.h"
+#include "clickhouse/rows.h"
 
 namespace clickflow {
 namespace retention {
@@ -45,28 +45,25 @@ const std::vector<std::string> kFactTables = {"fact_events", "agg_events_hourly"
                                               "fact_events_build", "agg_events_hourly_build",
                                               "agg_traffic_sources_build"};
 
-std::vector<std::string> Lines(const std::string& text) {
+// The first column of each row `sql` returns.
+std::vector<std::string> FirstColumn(ClickHouseClient& client, const std::string& sql) {
   std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(line);
-  }
+  for (const Row& row : QueryRows(client, sql)) out.push_back(row.Str(0));
   return out;
 }
 
 std::vector<std::string> ActivePartitions(ClickHouseClient& client, const std::string& db, const std::string& table) {
-  return Lines(client.Query(fmt::format(
+  return FirstColumn(client, fmt::format(
       "SELECT DISTINCT partition FROM system.parts WHERE database = {} AND table = {} AND active ORDER BY partition",
-      Quote(db), Quote(table))));
+      Quote(db), Quote(table)));
 }
 
 // The partitions holding the newest offset of each (_topic, _partition): the loader's resume points.
 std::set<std::string> ResumePartitions(ClickHouseClient& client, const std::string& db, const std::string& table) {
-  auto lines = Lines(client.Query(fmt::format(
+  auto lines = FirstColumn(client, fmt::format(
       "SELECT DISTINCT toYYYYMMDD(_ingested_at) FROM {db}.{t} WHERE (_topic, _partition, _offset) IN "
       "(SELECT _topic, _partition, max(_offset) FROM {db}.{t} GROUP BY _topic, _partition)",
-      fmt::arg("db", db), fmt::arg("t", table))));
+      fmt::arg("db", db), fmt::arg("t", table)));
   return {lines.begin(), lines.end()};
 }
 

@@ -567,5 +567,38 @@ TEST(DwhTest, RetentionDropsExactlyThePartitionsPastTheirAge) {
   EXPECT_TRUE(Partitions("events_browser_raw").count(day_ago(12)));
 }
 
+TEST(DwhTest, VerifyNamesTheDayAnAggregateDisagreesOnAndTheDuplicateFacts) {
+  Reset();
+  LoadDir(kSamples);
+  Cf({"dwh", "build"});
+  const std::string day = Str("SELECT toYYYYMMDD(min(event_date)) FROM fact_events");
+  const int64_t facts_that_day =
+      Client().QueryInt("SELECT count() FROM fact_events WHERE toYYYYMMDD(event_date) = " + day);
+  // One of the day's events counted a second time by agg_events_hourly (its user is already
+  // counted that day, so only the event count is off).
+  Client().Execute("INSERT INTO agg_events_hourly SELECT event_date, event_hour, event_type, countState(), "
+                   "uniqState(user_domain_id) FROM (SELECT * FROM fact_events WHERE toYYYYMMDD(event_date) = " +
+                   day + " LIMIT 1) AS f GROUP BY event_date, event_hour, event_type");
+  CommandResult r = Clickflow({"dwh", "verify"});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  const std::string want = fmt::format(
+      "verify: FAIL: agg_events_hourly countMerge(total_events) disagrees with fact_events on 1 day(s): "
+      "{}: fact {} vs {}\n",
+      day, facts_that_day, facts_that_day + 1);
+  EXPECT_NE(r.output.find(want), std::string::npos) << want << r.output;
+  EXPECT_EQ(r.output.find("agg_traffic_sources"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("duplicates"), std::string::npos) << r.output;
+
+  Cf({"dwh", "build", "--full"});
+  const int64_t facts = Client().QueryInt("SELECT count() FROM fact_events");
+  Client().Execute("INSERT INTO fact_events SELECT * FROM fact_events LIMIT 2");
+  r = Clickflow({"dwh", "verify"});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("verify: FAIL: fact_events holds 2 row(s) more than distinct event_ids (duplicates)\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(Client().QueryInt("SELECT count() FROM fact_events"), facts + 2);
+}
+
 }  // namespace
 }  // namespace clickflow

@@ -2,8 +2,10 @@
 // directly (staging, facts, then aggregates and dimensions derived from the facts the way the
 // warehouse build does), then one injected problem per test. Other suites share these tables,
 // so every test starts by truncating them, and reads back only its own run id's rows.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -301,6 +303,60 @@ TEST_F(QualityTest, StaleIngestionFailsFreshnessButOldEventsOnlyWarn) {
     } else {
       EXPECT_EQ(row.status, "pass") << row.table << ": " << row.details;
     }
+  }
+}
+
+TEST_F(QualityTest, EmptyStagingBeforeAnyLoadWarnsThatNothingWasLoaded) {
+  // The stack just started: nothing loaded, nothing built.
+  const std::vector<std::string> staging = {"events_browser_raw", "events_device_raw", "events_geo_raw",
+                                            "events_location_raw"};
+  for (const std::string& table : staging) client_->Execute("TRUNCATE TABLE " + Db(table));
+  client_->Execute("TRUNCATE TABLE " + Db("fact_events"));
+  const std::string run_id = NewRunId();
+  CommandResult r = Clickflow({"quality", "run", "--check", "check_freshness", "--run-id", run_id});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  size_t staging_warnings = 0;
+  for (const Row& row : Results(run_id, "check_freshness")) {
+    if (std::find(staging.begin(), staging.end(), row.table) != staging.end()) {
+      EXPECT_EQ(row.status, "warn") << row.details;
+      EXPECT_NE(row.details.find(row.table + ": no rows loaded yet"), std::string::npos) << row.details;
+      ++staging_warnings;
+    } else {
+      EXPECT_NE(row.status, "fail") << row.table << ": " << row.details;
+    }
+  }
+  EXPECT_EQ(staging_warnings, staging.size());
+}
+
+TEST_F(QualityTest, OldEventsLoadedJustNowWarnAsAReplayNotAFailure) {
+  // The shipped samples: events of weeks ago, loaded ten minutes ago (AddEvent's _ingested_at).
+  for (const char* table : {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw",
+                            "fact_events"}) {
+    client_->Execute("TRUNCATE TABLE " + Db(table));
+  }
+  const system_clock::time_point newest = system_clock::now() - hours(24 * 40);
+  pending_.clear();
+  batching_ = true;
+  for (int i = 0; i < 5; ++i) {
+    AddEvent("ev-old-" + std::to_string(i), "click-" + std::to_string(i), "user-" + std::to_string(i % 4),
+             i % 2 ? "DE" : "FR", FormatUtc(newest - hours(i)));
+  }
+  batching_ = false;
+  for (const auto& [table, rows] : pending_) client_->Insert(Db(table), "JSONEachRow", rows);
+  const std::string run_id = NewRunId();
+  CommandResult r = Clickflow({"quality", "run", "--check", "check_freshness", "--run-id", run_id});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const double days = std::chrono::duration<double>(system_clock::now() - newest).count() / 86400;
+  const std::string expected =
+      "newest event " + FormatUtc(newest) + " UTC is " + fmt::format("{:.1f} days old", days);
+  Row age = Find(run_id, "check_freshness", "newest event");
+  EXPECT_EQ(age.table, "fact_events");
+  EXPECT_EQ(age.status, "warn") << age.details;
+  EXPECT_NE(age.details.find(expected), std::string::npos) << expected << "\n" << age.details;
+  EXPECT_NE(age.details.find("a replay of old data"), std::string::npos) << age.details;
+  EXPECT_NE(age.details.find("not an ingestion stop"), std::string::npos) << age.details;
+  for (const Row& row : Results(run_id, "check_freshness")) {
+    if (row.table != "fact_events") EXPECT_EQ(row.status, "pass") << row.table << ": " << row.details;
   }
 }
 
