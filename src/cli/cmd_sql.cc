@@ -76,14 +76,10 @@ bool IsNumericType(std::string_view type) {
          type.starts_with("Decimal");
 }
 
-// The cells of one row as shown. The parser reads ClickHouse's NULL (\N) as "N": in a
-// Nullable column that is shown as \N again, the way the server writes it.
-std::vector<std::string> DisplayCells(const Row& row, const std::vector<std::string>& types) {
+// The cells of one row as shown; NULL as \N, the way the server writes it.
+std::vector<std::string> DisplayCells(const Row& row) {
   std::vector<std::string> cells;
-  for (size_t c = 0; c < row.size(); ++c) {
-    const bool null = row.Str(c) == "N" && c < types.size() && types[c].starts_with("Nullable(");
-    cells.push_back(null ? "\\N" : DisplayValue(row.Str(c)));
-  }
+  for (size_t c = 0; c < row.size(); ++c) cells.push_back(row.IsNull(c) ? "\\N" : DisplayValue(row.Str(c)));
   return cells;
 }
 
@@ -92,9 +88,9 @@ std::string RenderTable(const std::string& tsv) {
   // Empty lines kept: a one-column row holding '' is one.
   const Rows parsed = ParseTabSeparated(tsv, true);
   if (parsed.size() < 2) return tsv;
-  const std::vector<std::string> types = DisplayCells(parsed[1], {});
-  std::vector<std::vector<std::string>> rows = {DisplayCells(parsed[0], {}), types};
-  for (size_t r = 2; r < parsed.size(); ++r) rows.push_back(DisplayCells(parsed[r], types));
+  const std::vector<std::string> types = DisplayCells(parsed[1]);
+  std::vector<std::vector<std::string>> rows = {DisplayCells(parsed[0]), types};
+  for (size_t r = 2; r < parsed.size(); ++r) rows.push_back(DisplayCells(parsed[r]));
   const std::vector<std::string>& names = rows[0];
   std::vector<size_t> widths(names.size(), 0);
   for (size_t r = 0; r < rows.size(); ++r) {

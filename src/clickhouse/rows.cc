@@ -30,13 +30,18 @@ const std::string& Row::Str(size_t i) const {
   return fields_[i];
 }
 
-int64_t Row::Int(size_t i) const { return ParseNumber<int64_t>(Str(i), i); }
-uint64_t Row::UInt(size_t i) const { return ParseNumber<uint64_t>(Str(i), i); }
+int64_t Row::Int(size_t i) const {
+  if (IsNull(i)) throw Error(fmt::format("column {} of a ClickHouse result: expected a number, got NULL", i + 1));
+  return ParseNumber<int64_t>(Str(i), i);
+}
+uint64_t Row::UInt(size_t i) const {
+  if (IsNull(i)) throw Error(fmt::format("column {} of a ClickHouse result: expected a number, got NULL", i + 1));
+  return ParseNumber<uint64_t>(Str(i), i);
+}
 
 double Row::Double(size_t i) const {
-  const std::string& text = Str(i);
-  // from_chars reads "nan" and "inf" but ClickHouse prints "-nan" and "inf" as well; both fine.
-  return ParseNumber<double>(text, i);
+  if (IsNull(i)) throw Error(fmt::format("column {} of a ClickHouse result: expected a number, got NULL", i + 1));
+  return ParseNumber<double>(Str(i), i);
 }
 
 std::string UnescapeTabSeparated(std::string_view field) {
@@ -69,13 +74,21 @@ Rows ParseTabSeparated(std::string_view body, bool keep_empty_lines) {
     body.remove_prefix(eol == std::string_view::npos ? body.size() : eol + 1);
     if (line.empty() && !keep_empty_lines) continue;
     std::vector<std::string> fields;
+    std::vector<bool> nulls;
     for (size_t start = 0;;) {
       const size_t tab = line.find('\t', start);
-      fields.push_back(UnescapeTabSeparated(line.substr(start, tab == std::string_view::npos ? tab : tab - start)));
+      const std::string_view raw = line.substr(start, tab == std::string_view::npos ? tab : tab - start);
+      if (raw == "\\N") {  // NULL; a text value "\N" arrives escaped as "\\N"
+        nulls.resize(fields.size() + 1);
+        nulls.back() = true;
+        fields.emplace_back();
+      } else {
+        fields.push_back(UnescapeTabSeparated(raw));
+      }
       if (tab == std::string_view::npos) break;
       start = tab + 1;
     }
-    rows.emplace_back(std::move(fields));
+    rows.emplace_back(std::move(fields), std::move(nulls));
   }
   return rows;
 }

@@ -13,12 +13,16 @@ class ClickHouseClient;
 
 class Row {
  public:
-  explicit Row(std::vector<std::string> fields) : fields_(std::move(fields)) {}
+  // `nulls` marks the fields that were NULL (\N); empty when none was.
+  explicit Row(std::vector<std::string> fields, std::vector<bool> nulls = {})
+      : fields_(std::move(fields)), nulls_(std::move(nulls)) {}
   size_t size() const { return fields_.size(); }
+  // True when field `i` is NULL; its text is then empty.
+  bool IsNull(size_t i) const { return i < nulls_.size() && nulls_[i]; }
   // Field `i` as text; throws Error when the row has fewer fields.
   const std::string& Str(size_t i) const;
   // Field `i` as an integer or a floating-point number; throws Error when it is not one
-  // (ClickHouse's \N, nan and inf are errors for Int, nan/inf parse for Double).
+  // (NULL is not one; nan and inf parse for Double only).
   int64_t Int(size_t i) const;
   uint64_t UInt(size_t i) const;
   double Double(size_t i) const;
@@ -26,6 +30,7 @@ class Row {
 
  private:
   std::vector<std::string> fields_;
+  std::vector<bool> nulls_;
 };
 using Rows = std::vector<Row>;
 

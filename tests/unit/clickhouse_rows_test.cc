@@ -23,6 +23,17 @@ TEST(ClickHouseRows, UnescapesFields) {
   EXPECT_EQ(rows[0].Str(0), "a\tb\nc\\d'e");
 }
 
+TEST(ClickHouseRows, NullIsNotTheTextBackslashN) {
+  Rows rows = ParseTabSeparated("\\N\t\\\\N\tN\n");
+  ASSERT_EQ(rows[0].size(), 3u);
+  EXPECT_TRUE(rows[0].IsNull(0));
+  EXPECT_EQ(rows[0].Str(0), "");
+  EXPECT_FALSE(rows[0].IsNull(1));
+  EXPECT_EQ(rows[0].Str(1), "\\N");
+  EXPECT_FALSE(rows[0].IsNull(2));
+  EXPECT_EQ(rows[0].Str(2), "N");
+}
+
 TEST(ClickHouseRows, LastLineWithoutNewlineAndEmptyLines) {
   EXPECT_EQ(ParseTabSeparated("1\n\n2").size(), 2u);
   EXPECT_EQ(ParseTabSeparated("\n", true).size(), 1u);
@@ -34,6 +45,8 @@ TEST(ClickHouseRows, NumbersAreCheckedAndNamed) {
   EXPECT_THROW(rows[0].Int(0), Error);
   EXPECT_DOUBLE_EQ(rows[0].Double(1), 1.5);
   EXPECT_THROW(rows[0].Int(2), Error);
+  EXPECT_TRUE(rows[0].IsNull(2));
+  EXPECT_FALSE(rows[0].IsNull(1));
   try {
     rows[0].Int(0);
   } catch (const Error& e) {
