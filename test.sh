@@ -40,12 +40,12 @@ done
 # clang for both: the same checks as GCC's sanitizers, built several times faster.
 if [[ -n "$fuzz_seconds" ]]; then
   # The fuzz build is ASan+UBSan too, so --sanitize --fuzz builds the core once for both.
-  build_dir=build-fuzz; targets=(fuzz_targets)
+  build_dir="build-fuzz"; targets=(fuzz_targets)
   cmake_args+=(-DCLICKFLOW_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DBUILD_TESTING="$([[ $sanitize == true ]] && echo ON || echo OFF)")
 else
   cmake_args+=(-DBUILD_TESTING=ON)
   if [[ $sanitize == true ]]; then
-    build_dir=build-sanitize; cmake_args+=(-DCLICKFLOW_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++)
+    build_dir="build-sanitize"; cmake_args+=(-DCLICKFLOW_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++)
   fi
 fi
 if [[ $sanitize == true ]]; then
