@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   cli::RegisterTopics(app, global);
   cli::RegisterProduce(app, global);
   cli::RegisterLoad(app, global);
+  cli::RegisterIngest(app, global);
   cli::RegisterDwh(app, global);
   cli::RegisterRetention(app, global);
   cli::RegisterStack(app, global);
