@@ -27,6 +27,7 @@ void RegisterMigrate(CLI::App& app, GlobalOptions& global);
 void RegisterSql(CLI::App& app, GlobalOptions& global);
 void RegisterStack(CLI::App& app, GlobalOptions& global);
 void RegisterConfig(CLI::App& app, GlobalOptions& global);
+void RegisterTempConfig(CLI::App& app, GlobalOptions& global);
 void RegisterSuperset(CLI::App& app, GlobalOptions& global);
 void RegisterBackup(CLI::App& app, GlobalOptions& global);
 

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   cli::RegisterRetention(app, global);
   cli::RegisterStack(app, global);
   cli::RegisterConfig(app, global);
+  cli::RegisterTempConfig(app, global);
   cli::RegisterGenerate(app, global);
   cli::RegisterMigrate(app, global);
   cli::RegisterSql(app, global);

@@ -31,7 +31,7 @@ work=${SOAK_DIR:-/tmp/clickflow-soak}
 airflow=${AIRFLOW:-true}
 
 rm -rf "$work" && mkdir -p "$work" && chmod 755 "$work"
-"$repo/scripts/temp-stack-config.sh" "$work/var" "streaming: true" "airflow: $airflow" "superset: false" \
+"$clickflow" temp-config "$work/var" "streaming: true" "airflow: $airflow" "superset: false" \
   >"$work/clickflow.yaml"
 cf() { "$clickflow" --config "$work/clickflow.yaml" "$@"; }
 log() { echo "soak $(date +%T): $*"; }
