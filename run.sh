@@ -41,6 +41,11 @@ if [[ "$(cf config show | sed -n 's/^ *airflow: *//p')" != false ]]; then
   step "building the warehouse"
   cf dwh build >/tmp/clickflow-dwh.log 2>&1 || { echo; cat /tmp/clickflow-dwh.log; exit 1; }
   done_step
+  # Only now, so that the first results on the Data Quality dashboard are about the samples.
+  step "Airflow: running data_quality_checks"
+  scripts/airflow-bootstrap.sh "$airflow_url" "$airflow_password" quality >>/tmp/clickflow-airflow.log 2>&1 \
+    || { echo; cat /tmp/clickflow-airflow.log; exit 1; }
+  done_step
 fi
 config_value() { cf config show | sed -n "s/^ *$1: *//p"; }
 if [[ "$(config_value superset)" != false ]]; then

@@ -2,6 +2,8 @@
 # Installs dependencies, builds, and runs every test through ctest (unit, integration, browser).
 #   ./test.sh                 all tests
 #   ./test.sh -L unit         only unit tests (any ctest arguments are passed on)
+#   ./test.sh --no-build      configure and run the tests of what is already built (no
+#                             install-deps, no build)
 #   ./test.sh --sanitize      build with ASan+UBSan (clang) into build-sanitize/ and run the
 #                             unit tests
 #   ./test.sh --sanitize --fuzz [secs]   both from one ASan+UBSan build in build-fuzz/ (what CI
@@ -9,20 +11,26 @@
 #   ./test.sh --fuzz [secs]   build the libFuzzer targets of tests/fuzz with clang into
 #                             build-fuzz/ and run each for secs seconds (default 60) over a copy
 #                             of its seed corpus; fails on any crash, leak, timeout or UB
+# CLICKFLOW_BUILD_DIR names the build dir of the plain and --no-build runs (default build/).
+#
+# The build dir is configured with BUILD_TESTING=ON whatever its cache says (./run.sh builds
+# without the tests), and ctest fails when it finds no test: a run that tests nothing is not green.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-build_dir=build
+build_dir="${CLICKFLOW_BUILD_DIR:-build}"
 cmake_args=()
 ctest_args=()
 targets=()
 sanitize=false
+build=true
 fuzz_seconds=
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   arg="${args[i]}"
   case "$arg" in
     --sanitize) sanitize=true ;;
+    --no-build) build=false ;;
     --fuzz)
       fuzz_seconds=60
       if [[ "${args[i + 1]:-}" =~ ^[0-9]+$ ]]; then fuzz_seconds="${args[i + 1]}"; ((++i)); fi ;;
@@ -32,10 +40,13 @@ done
 # clang for both: the same checks as GCC's sanitizers, built several times faster.
 if [[ -n "$fuzz_seconds" ]]; then
   # The fuzz build is ASan+UBSan too, so --sanitize --fuzz builds the core once for both.
-  build_dir=build-fuzz; targets=(fuzz_targets)
+  build_dir="build-fuzz"; targets=(fuzz_targets)
   cmake_args+=(-DCLICKFLOW_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DBUILD_TESTING="$([[ $sanitize == true ]] && echo ON || echo OFF)")
-elif [[ $sanitize == true ]]; then
-  build_dir=build-sanitize; cmake_args+=(-DCLICKFLOW_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++)
+else
+  cmake_args+=(-DBUILD_TESTING=ON)
+  if [[ $sanitize == true ]]; then
+    build_dir="build-sanitize"; cmake_args+=(-DCLICKFLOW_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++)
+  fi
 fi
 if [[ $sanitize == true ]]; then
   targets+=(unit_tests); ctest_args+=(-L unit)
@@ -43,12 +54,12 @@ fi
 # Undefined behaviour fails a test instead of printing a warning and carrying on.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
-scripts/install-deps.sh
+[[ $build == true ]] && scripts/install-deps.sh
 cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" >/dev/null
-cmake --build "$build_dir" -j "$(nproc)" ${targets[@]+--target "${targets[@]}"}
+[[ $build == true ]] && cmake --build "$build_dir" -j "$(nproc)" ${targets[@]+--target "${targets[@]}"}
 
 if [[ -z "$fuzz_seconds" || $sanitize == true ]]; then
-  (cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" "${ctest_args[@]}")
+  (cd "$build_dir" && ctest --output-on-failure --no-tests=error -j "$(nproc)" ${ctest_args[@]+"${ctest_args[@]}"})
 fi
 [[ -z "$fuzz_seconds" ]] && exit 0
 

@@ -22,6 +22,8 @@ apt_packages=(
   clickhouse-server clickhouse-client postgresql postgresql-client kcat default-jre-headless maven
   # tests and tools
   python3 python3-venv chromium nodejs procps psmisc bc
+  # scripts/lint.sh
+  shellcheck
 )
 # Debian's nodejs has npm apart; NodeSource's nodejs (Node 20 on this image) bundles it.
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
@@ -47,6 +49,7 @@ fi
 "$repo/scripts/install-airflow.sh" "$deps_dir/airflow-venv"
 "$repo/scripts/install-superset.sh" "$deps_dir/superset-venv"
 "$repo/scripts/install-compose.sh" "$deps_dir/compose-venv"
+"$repo/scripts/install-ruff.sh" "$deps_dir/ruff-venv"
 
 # playwright-core for the browser tests (it drives Debian's chromium; it never downloads one).
 e2e="$repo/tests/e2e"

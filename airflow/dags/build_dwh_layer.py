@@ -2,6 +2,7 @@
 aggregates with them), then the dimensions, merges, verifies the warehouse, and drops staging
 partitions older than staging_keep_days whose events are already in fact_events.
 """
+
 from datetime import timedelta
 
 from airflow.sdk import DAG

@@ -2,6 +2,7 @@
 results in analytics.quality_results under the run's id, then the Markdown report. A check exits
 non-zero when it fails; the report runs anyway and fails the run, naming the failed checks.
 """
+
 from datetime import timedelta
 
 from airflow.sdk import DAG

@@ -22,7 +22,7 @@ gen="$work/gen-$events"
 stack="$work/stack"
 
 rm -rf "$stack" && mkdir -p "$stack"
-"$repo/scripts/temp-stack-config.sh" "$stack/var" "streaming: false" "airflow: false" "superset: false" \
+"$clickflow" temp-config "$stack/var" "streaming: false" "airflow: false" "superset: false" \
   >"$stack/clickflow.yaml"
 cf() { "$clickflow" --config "$stack/clickflow.yaml" "$@"; }
 q() { cf sql --format csv "$1" | tail -n 1; }

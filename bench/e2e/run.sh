@@ -19,7 +19,7 @@ total_chart="93920b78-b155-5f6a-88f0-70879b857e9a"   # "Total events" (superset/
 
 [[ -x $clickflow ]] || { echo "no clickflow binary at $clickflow (set CLICKFLOW)" >&2; exit 1; }
 rm -rf "$work" && mkdir -p "$work" && chmod 755 "$work"
-"$repo/scripts/temp-stack-config.sh" "$work/var" "streaming: true" >"$work/clickflow.yaml"
+"$clickflow" temp-config "$work/var" "streaming: true" >"$work/clickflow.yaml"
 superset_port=$(sed -n 's/^  superset_port: //p' "$work/clickflow.yaml")
 cf() { "$clickflow" --config "$work/clickflow.yaml" "$@"; }
 trap 'cf stack down >/dev/null 2>&1 || true' EXIT

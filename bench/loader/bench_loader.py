@@ -12,6 +12,7 @@ Variant (a) is written the way the classic stack's Python plugins are: confluent
 consumer, poll() one message at a time, json.loads per line, validate, batches of 1000 rows
 per table, clickhouse-driver (native protocol) `INSERT ... VALUES`, commit after each insert.
 """
+
 import base64
 import http.client
 import json
@@ -19,32 +20,64 @@ import os
 import sys
 import time
 import urllib.parse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 COMMIT_ASYNC = os.environ.get("BENCH_A_COMMIT", "async") == "async"
 TOPICS = ["browser_events", "device_events", "geo_events", "location_events"]
 
 # Mirrors src/ingest/event_schema.cc: (name, kind, required[, min, max]).
 SCHEMAS = {
-    "browser_events": ("events_browser_raw", [
-        ("event_id", "str", True), ("event_timestamp", "ts", True), ("event_type", "str", True),
-        ("click_id", "str", True), ("browser_name", "str", False),
-        ("browser_user_agent", "str", False), ("browser_language", "str", False)]),
-    "device_events": ("events_device_raw", [
-        ("click_id", "str", True), ("os", "str", False), ("os_name", "str", False),
-        ("os_timezone", "str", False), ("device_type", "str", False),
-        ("device_is_mobile", "bool", False), ("user_custom_id", "str", False),
-        ("user_domain_id", "str", False)]),
-    "geo_events": ("events_geo_raw", [
-        ("click_id", "str", True), ("geo_latitude", "coord", False, -90.0, 90.0),
-        ("geo_longitude", "coord", False, -180.0, 180.0), ("geo_country", "str", False),
-        ("geo_timezone", "str", False), ("geo_region_name", "str", False),
-        ("ip_address", "str", False)]),
-    "location_events": ("events_location_raw", [
-        ("event_id", "str", True), ("page_url", "str", False), ("page_url_path", "str", False),
-        ("referer_url", "str", False), ("referer_medium", "str", False),
-        ("utm_medium", "str", False), ("utm_source", "str", False),
-        ("utm_content", "str", False), ("utm_campaign", "str", False)]),
+    "browser_events": (
+        "events_browser_raw",
+        [
+            ("event_id", "str", True),
+            ("event_timestamp", "ts", True),
+            ("event_type", "str", True),
+            ("click_id", "str", True),
+            ("browser_name", "str", False),
+            ("browser_user_agent", "str", False),
+            ("browser_language", "str", False),
+        ],
+    ),
+    "device_events": (
+        "events_device_raw",
+        [
+            ("click_id", "str", True),
+            ("os", "str", False),
+            ("os_name", "str", False),
+            ("os_timezone", "str", False),
+            ("device_type", "str", False),
+            ("device_is_mobile", "bool", False),
+            ("user_custom_id", "str", False),
+            ("user_domain_id", "str", False),
+        ],
+    ),
+    "geo_events": (
+        "events_geo_raw",
+        [
+            ("click_id", "str", True),
+            ("geo_latitude", "coord", False, -90.0, 90.0),
+            ("geo_longitude", "coord", False, -180.0, 180.0),
+            ("geo_country", "str", False),
+            ("geo_timezone", "str", False),
+            ("geo_region_name", "str", False),
+            ("ip_address", "str", False),
+        ],
+    ),
+    "location_events": (
+        "events_location_raw",
+        [
+            ("event_id", "str", True),
+            ("page_url", "str", False),
+            ("page_url_path", "str", False),
+            ("referer_url", "str", False),
+            ("referer_medium", "str", False),
+            ("utm_medium", "str", False),
+            ("utm_source", "str", False),
+            ("utm_content", "str", False),
+            ("utm_campaign", "str", False),
+        ],
+    ),
 }
 
 
@@ -57,10 +90,10 @@ def parse_timestamp(text):
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
-        raise Invalid("not a timestamp: %r" % text[:60])
+        raise Invalid(f"not a timestamp: {text[:60]!r}") from None
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def validate(fields, line):
@@ -68,7 +101,7 @@ def validate(fields, line):
     try:
         obj = json.loads(line)
     except ValueError as e:
-        raise Invalid("invalid JSON: %s" % e)
+        raise Invalid(f"invalid JSON: {e}") from None
     if not isinstance(obj, dict):
         raise Invalid("not a JSON object")
     row = []
@@ -79,7 +112,7 @@ def validate(fields, line):
             if v is None:
                 v = ""
             elif not isinstance(v, str):
-                raise Invalid("%s: expected a string" % name)
+                raise Invalid(f"{name}: expected a string")
             if required and not v:
                 raise Invalid("missing " + name)
             row.append(v)
@@ -87,17 +120,17 @@ def validate(fields, line):
             if v is None:
                 if required:
                     raise Invalid("missing " + name)
-                row += [datetime.fromtimestamp(0, timezone.utc), 0]
+                row += [datetime.fromtimestamp(0, UTC), 0]
                 continue
             if not isinstance(v, str):
-                raise Invalid("%s: expected a string" % name)
+                raise Invalid(f"{name}: expected a string")
             dt = parse_timestamp(v)
             row += [dt, dt.microsecond]
         elif kind == "bool":
             if v is None:
                 v = False
             elif not isinstance(v, bool):
-                raise Invalid("%s: expected true or false" % name)
+                raise Invalid(f"{name}: expected true or false")
             if required and name not in obj:
                 raise Invalid("missing " + name)
             row.append(1 if v else 0)
@@ -108,13 +141,13 @@ def validate(fields, line):
                 try:
                     x = float(v)
                 except ValueError:
-                    raise Invalid("%s: not a number" % name)
+                    raise Invalid(f"{name}: not a number") from None
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
                 x = float(v)
             else:
-                raise Invalid("%s: expected a number or a numeric string" % name)
+                raise Invalid(f"{name}: expected a number or a numeric string")
             if not (spec[3] <= x <= spec[4]):
-                raise Invalid("%s: out of range" % name)
+                raise Invalid(f"{name}: out of range")
             row.append(x)
     return row
 
@@ -125,33 +158,35 @@ def column_list(fields):
         cols.append(spec[0])
         if spec[1] == "ts":
             cols.append(spec[0] + "_us")
-    return cols + ["_topic", "_partition", "_offset", "_ingested_at"]
+    return [*cols, "_topic", "_partition", "_offset", "_ingested_at"]
 
 
 # ---------------------------------------------------------------------------------------------
 
+
 def cmd_watermarks(bootstrap):
     from confluent_kafka import Consumer, TopicPartition
+
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-loader-watermarks"})
     out = {}
     for t in TOPICS:
         md = c.list_topics(t, timeout=10).topics[t]
         if md.error is not None:
-            sys.exit("topic %s: %s (run `clickflow topics create`)" % (t, md.error))
-        out[t] = {str(p): c.get_watermark_offsets(TopicPartition(t, p), timeout=10)[1]
-                  for p in sorted(md.partitions)}
+            sys.exit(f"topic {t}: {md.error} (run `clickflow topics create`)")
+        out[t] = {str(p): c.get_watermark_offsets(TopicPartition(t, p), timeout=10)[1] for p in sorted(md.partitions)}
     c.close()
     print(json.dumps(out))
 
 
 def cmd_commit(bootstrap, group, offsets_json):
     from confluent_kafka import Consumer, TopicPartition
+
     offsets = json.loads(offsets_json)
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
     tps = [TopicPartition(t, int(p), o) for t, parts in offsets.items() for p, o in parts.items()]
     for tp in c.commit(offsets=tps, asynchronous=False):
         if tp.error is not None:
-            sys.exit("commit %s[%d]: %s" % (tp.topic, tp.partition, tp.error))
+            sys.exit(f"commit {tp.topic}[{tp.partition}]: {tp.error}")
     c.close()
 
 
@@ -182,15 +217,19 @@ def cmd_consume(bootstrap, group, host, port, user, password, database, start_js
     end = {(t, int(p)): o for t, parts in json.loads(end_json).items() for p, o in parts.items()}
     begin = {(t, int(p)): o for t, parts in json.loads(start_json).items() for p, o in parts.items()}
     client = Client(host=host, port=int(port), user=user, password=password, database=database)
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": group,
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
     consumer.subscribe(TOPICS)
-    inserts = {t: "INSERT INTO %s.%s (%s) VALUES" % (database, SCHEMAS[t][0], ", ".join(column_list(SCHEMAS[t][1])))
-               for t in TOPICS}
+    inserts = {
+        t: "INSERT INTO {}.{} ({}) VALUES".format(database, SCHEMAS[t][0], ", ".join(column_list(SCHEMAS[t][1])))
+        for t in TOPICS
+    }
     buffers = {t: [] for t in TOPICS}
     errors = []
     remaining = {tp for tp, o in end.items() if o > begin.get(tp, 0)}
@@ -205,8 +244,10 @@ def cmd_consume(bootstrap, group, host, port, user, password, database, start_js
             rows += len(buf)
             buffers[topic] = []
         if errors:
-            client.execute("INSERT INTO %s.ingest_errors (_topic, _partition, _offset, raw, error, _ingested_at) VALUES"
-                           % database, errors)
+            client.execute(
+                f"INSERT INTO {database}.ingest_errors (_topic, _partition, _offset, raw, error, _ingested_at) VALUES",
+                errors,
+            )
             dead += len(errors)
             del errors[:]
         try:
@@ -221,14 +262,14 @@ def cmd_consume(bootstrap, group, host, port, user, password, database, start_js
             continue
         if msg.error():
             if msg.error().code() != KafkaError._PARTITION_EOF:
-                print("kafka: %s" % msg.error(), file=sys.stderr)
+                print(f"kafka: {msg.error()}", file=sys.stderr)
             continue
         topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
         tp = (topic, partition)
         if offset >= end.get(tp, 0):
             remaining.discard(tp)
             continue
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         try:
             row = validate(SCHEMAS[topic][1], msg.value())
             row += [topic, partition, offset, now]
@@ -253,19 +294,19 @@ def cmd_http(url, user, password, database, data_dir, batch_lines):
     batch_lines = int(batch_lines)
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port or 8123, timeout=300)
-    auth = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    auth = "Basic " + base64.b64encode((f"{user}:{password}").encode()).decode()
     inserts = lines = 0
     start = time.time()
 
     def post(table, body):
         nonlocal inserts
-        query = "INSERT INTO %s.in_%s FORMAT JSONEachRow" % (database, table)
+        query = f"INSERT INTO {database}.in_{table} FORMAT JSONEachRow"
         path = "/?" + urllib.parse.urlencode({"query": query, "input_format_skip_unknown_fields": "1"})
         conn.request("POST", path, body=body, headers={"Authorization": auth})
         resp = conn.getresponse()
         answer = resp.read()
         if resp.status != 200:
-            sys.exit("ClickHouse answered %d: %s" % (resp.status, answer[:500].decode("utf-8", "replace")))
+            sys.exit(f"ClickHouse answered {resp.status}: {answer[:500].decode('utf-8', 'replace')}")
         inserts += 1
 
     for t in TOPICS:
@@ -294,23 +335,20 @@ def cmd_ddl(kind, db, source_db, bootstrap="", group_prefix=""):
     that converts like the loader does (timestamp -> DateTime + micros, required fields
     non-empty, coordinates in range) and fills the Kafka columns."""
     types = {"str": "String", "ts": "String", "bool": "UInt8", "coord": "Float64"}
-    print("CREATE DATABASE IF NOT EXISTS %s" % db)
+    print(f"CREATE DATABASE IF NOT EXISTS {db}")
     for t in TOPICS:
         table, fields = SCHEMAS[t]
-        print("CREATE TABLE %s.%s AS %s.%s" % (db, table, source_db, table))
+        print(f"CREATE TABLE {db}.{table} AS {source_db}.{table}")
     for t in TOPICS:
         table, fields = SCHEMAS[t]
-        src = "%s.in_%s" % (db, table)
-        cols = ", ".join("%s %s" % (f[0], types[f[1]]) for f in fields)
-        if kind == "kafka":
-            # 18.16 syntax: Kafka(broker_list, topic_list, group_name, format).
-            engine = "Kafka('%s', '%s', '%s_%s', 'JSONEachRow')" % (bootstrap, t, group_prefix, t)
-        else:
-            engine = "Null"
-        print("CREATE TABLE %s (%s) ENGINE = %s" % (src, cols, engine))
+        src = f"{db}.in_{table}"
+        cols = ", ".join(f"{f[0]} {types[f[1]]}" for f in fields)
+        # 18.16 syntax: Kafka(broker_list, topic_list, group_name, format).
+        engine = f"Kafka('{bootstrap}', '{t}', '{group_prefix}_{t}', 'JSONEachRow')" if kind == "kafka" else "Null"
+        print(f"CREATE TABLE {src} ({cols}) ENGINE = {engine}")
     for t in TOPICS:
         table, fields = SCHEMAS[t]
-        src = "%s.in_%s" % (db, table)
+        src = f"{db}.in_{table}"
         select, where = [], []
         if any(f[1] == "ts" for f in fields):
             # The converted column keeps its JSON name, and 18.16 can neither alias it back to
@@ -320,34 +358,46 @@ def cmd_ddl(kind, db, source_db, bootstrap="", group_prefix=""):
             # source the engine may start as soon as the first view exists, but it joins its
             # group and fills a block (seconds) before it pushes: the second view is there by
             # then, and a loss would show in the row counts.
-            mid = "%s.mid_%s" % (db, table)
-            print("CREATE MATERIALIZED VIEW %s ENGINE = Null AS SELECT %s FROM %s" % (mid, ", ".join(
-                "%s AS ts_text" % f[0] if f[1] == "ts" else f[0] for f in fields), src))
+            mid = f"{db}.mid_{table}"
+            print(
+                "CREATE MATERIALIZED VIEW {} ENGINE = Null AS SELECT {} FROM {}".format(
+                    mid, ", ".join(f"{f[0]} AS ts_text" if f[1] == "ts" else f[0] for f in fields), src
+                )
+            )
             src = mid
         for f in fields:
             if f[1] == "ts":
-                select.append("parseDateTimeBestEffort(ts_text, 'UTC') AS %s" % f[0])
-                select.append("toUInt32OrZero(substring(concat(extract(ts_text, '\\\\.([0-9]+)'), '000000'), 1, 6)) AS %s_us" % f[0])
+                select.append(f"parseDateTimeBestEffort(ts_text, 'UTC') AS {f[0]}")
+                select.append(
+                    f"toUInt32OrZero(substring(concat(extract(ts_text, '\\\\.([0-9]+)'), '000000'), 1, 6)) AS {f[0]}_us"
+                )
             else:
                 select.append(f[0])
             if f[2] and f[1] == "str":
-                where.append("%s != ''" % f[0])
+                where.append(f"{f[0]} != ''")
             if f[1] == "coord":
-                where.append("%s BETWEEN %s AND %s" % (f[0], f[3], f[4]))
+                where.append(f"{f[0]} BETWEEN {f[3]} AND {f[4]}")
         # 18.16 has no virtual columns _topic/_partition/_offset on Kafka tables: constants.
-        select += ["'%s' AS _topic" % t, "toUInt16(0) AS _partition", "toUInt64(0) AS _offset",
-                   "now() AS _ingested_at"]
-        print("CREATE MATERIALIZED VIEW %s.mv_%s TO %s.%s AS SELECT %s FROM %s%s" % (
-            db, table, db, table, ", ".join(select), src,
-            " WHERE " + " AND ".join(where) if where else ""))
+        select += [f"'{t}' AS _topic", "toUInt16(0) AS _partition", "toUInt64(0) AS _offset", "now() AS _ingested_at"]
+        print(
+            "CREATE MATERIALIZED VIEW {}.mv_{} TO {}.{} AS SELECT {} FROM {}{}".format(
+                db, table, db, table, ", ".join(select), src, " WHERE " + " AND ".join(where) if where else ""
+            )
+        )
 
 
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
-    fn = {"watermarks": cmd_watermarks, "commit": cmd_commit, "expect": cmd_expect,
-          "consume": cmd_consume, "http": cmd_http, "ddl": cmd_ddl}.get(cmd)
+    fn = {
+        "watermarks": cmd_watermarks,
+        "commit": cmd_commit,
+        "expect": cmd_expect,
+        "consume": cmd_consume,
+        "http": cmd_http,
+        "ddl": cmd_ddl,
+    }.get(cmd)
     if fn is None:
         sys.exit(__doc__)
     fn(*args)

@@ -165,11 +165,12 @@ run_a() {  # classic Python consumer: confluent-kafka + clickhouse-driver, 1000 
   local db=bench_a group=bench_a_$run_id out
   fresh_db $db; copy_tables $db; settle
   commit_start "$group" "${topics[@]}"
-  local s=$(now)
+  local s e
+  s=$(now)
   local n="python: confluent-kafka poll + json.loads + clickhouse-driver, 1000 rows/INSERT"
   py consume "$bootstrap" "$group" "$ch_host" "$ch_tcp_port" "$ch_user" "$ch_password" $db \
     "$start_offsets" "$end_offsets" 1000 >/dev/null || n="FAILED; $n"
-  local e=$(now)
+  e=$(now)
   record a $db "$(echo "$e - $s" | bc -l)" "$n"
 }
 
@@ -208,19 +209,19 @@ run_b() {  # ClickHouse Kafka engine + materialized views
 
 run_c() {  # direct HTTP JSONEachRow, no Kafka; batch lines per INSERT
   local v=$1 lines_per_insert=$2 db=bench_$1 s e
-  fresh_db $db
-  while IFS= read -r stmt; do ch "$stmt" >/dev/null; done <<<"$(py ddl null $db "$ch_db")"
+  fresh_db "$db"
+  while IFS= read -r stmt; do ch "$stmt" >/dev/null; done <<<"$(py ddl null "$db" "$ch_db")"
   settle
   s=$(now)
   local n="HTTP JSONEachRow, $lines_per_insert lines/INSERT -> Null table + MV"
-  py http "$ch_url" "$ch_user" "$ch_password" $db "$data" "$lines_per_insert" >/dev/null || n="FAILED; $n"
+  py http "$ch_url" "$ch_user" "$ch_password" "$db" "$data" "$lines_per_insert" >/dev/null || n="FAILED; $n"
   e=$(now)
-  record "$v" $db "$(echo "$e - $s" | bc -l)" "$n"
+  record "$v" "$db" "$(echo "$e - $s" | bc -l)" "$n"
 }
 
 run_d() {  # clickflow load --once
   local v=$1 bs=$2 db=bench_$1 group=bench_${1}_$run_id s e
-  fresh_db $db
+  fresh_db "$db"
   CLICKFLOW_CLICKHOUSE_DATABASE=$db "$clickflow" -c "$config" migrate >/dev/null
   settle
   commit_start "$group" "${topics[@]}"
@@ -229,7 +230,7 @@ run_d() {  # clickflow load --once
   CLICKFLOW_CLICKHOUSE_DATABASE=$db CLICKFLOW_PIPELINE_BATCH_SIZE=$bs \
     "$clickflow" -c "$config" load --once --group "$group" >&2 || n="FAILED; $n"
   e=$(now)
-  record "$v" $db "$(echo "$e - $s" | bc -l)" "$n"
+  record "$v" "$db" "$(echo "$e - $s" | bc -l)" "$n"
 }
 
 cleanup() {

@@ -1,10 +1,11 @@
 """Helpers for bench/producer/run.sh, on confluent-kafka (the client Python pipelines use).
 
-  bench_kafka.py create BOOTSTRAP TOPIC...         fresh topics, 3 partitions
-  bench_kafka.py delete BOOTSTRAP TOPIC...
-  bench_kafka.py count BOOTSTRAP TOPIC             messages in the topic (sum of high watermarks)
-  bench_kafka.py produce BOOTSTRAP TOPIC FILE KEY  the Python baseline: same settings as clickflow
+bench_kafka.py create BOOTSTRAP TOPIC...         fresh topics, 3 partitions
+bench_kafka.py delete BOOTSTRAP TOPIC...
+bench_kafka.py count BOOTSTRAP TOPIC             messages in the topic (sum of high watermarks)
+bench_kafka.py produce BOOTSTRAP TOPIC FILE KEY  the Python baseline: same settings as clickflow
 """
+
 import json
 import sys
 
@@ -65,8 +66,8 @@ def produce(bootstrap, topic, path, key_field):
     p = Producer({"bootstrap.servers": bootstrap, **PRODUCER_PROPERTIES})
     lines = 0
     with open(path, "rb", buffering=1 << 20) as f:
-        for line in f:
-            line = line.rstrip(b"\n")
+        for raw_line in f:
+            line = raw_line.rstrip(b"\n")
             if line.endswith(b"\r"):
                 line = line[:-1]
             if not line:
@@ -95,10 +96,12 @@ def produce(bootstrap, topic, path, key_field):
 
 def main(argv):
     cmd, bootstrap, *rest = argv[1:]
-    {"create": lambda: create(bootstrap, rest),
-     "delete": lambda: delete(bootstrap, rest),
-     "count": lambda: count(bootstrap, rest[0]),
-     "produce": lambda: produce(bootstrap, *rest)}[cmd]()
+    {
+        "create": lambda: create(bootstrap, rest),
+        "delete": lambda: delete(bootstrap, rest),
+        "count": lambda: count(bootstrap, rest[0]),
+        "produce": lambda: produce(bootstrap, *rest),
+    }[cmd]()
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ kcat_props=(-X enable.idempotence=true -X acks=all -z lz4 -X linger.ms=10 -X bat
             -X batch.num.messages=100000 -X partitioner=murmur2_random -X message.timeout.ms=120000)
 
 topics=()
-cleanup() { ((${#topics[@]})) && py delete "$bootstrap" "${topics[@]}" >/dev/null 2>&1 || true; }
+cleanup() { if ((${#topics[@]})); then py delete "$bootstrap" "${topics[@]}" >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 
 fresh_topic() {  # a new 3-partition topic per run, so every run starts from an empty log

@@ -19,6 +19,7 @@ void RegisterGenerate(CLI::App& app, GlobalOptions& global);
 void RegisterTopics(CLI::App& app, GlobalOptions& global);
 void RegisterProduce(CLI::App& app, GlobalOptions& global);
 void RegisterLoad(CLI::App& app, GlobalOptions& global);
+void RegisterIngest(CLI::App& app, GlobalOptions& global);
 void RegisterDwh(CLI::App& app, GlobalOptions& global);
 void RegisterRetention(CLI::App& app, GlobalOptions& global);
 void RegisterQuality(CLI::App& app, GlobalOptions& global);
@@ -26,6 +27,7 @@ void RegisterMigrate(CLI::App& app, GlobalOptions& global);
 void RegisterSql(CLI::App& app, GlobalOptions& global);
 void RegisterStack(CLI::App& app, GlobalOptions& global);
 void RegisterConfig(CLI::App& app, GlobalOptions& global);
+void RegisterTempConfig(CLI::App& app, GlobalOptions& global);
 void RegisterSuperset(CLI::App& app, GlobalOptions& global);
 void RegisterBackup(CLI::App& app, GlobalOptions& global);
 

@@ -44,10 +44,12 @@ int main(int argc, char** argv) {
   cli::RegisterTopics(app, global);
   cli::RegisterProduce(app, global);
   cli::RegisterLoad(app, global);
+  cli::RegisterIngest(app, global);
   cli::RegisterDwh(app, global);
   cli::RegisterRetention(app, global);
   cli::RegisterStack(app, global);
   cli::RegisterConfig(app, global);
+  cli::RegisterTempConfig(app, global);
   cli::RegisterGenerate(app, global);
   cli::RegisterMigrate(app, global);
   cli::RegisterSql(app, global);

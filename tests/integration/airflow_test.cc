@@ -212,6 +212,13 @@ TEST_F(AirflowTest, AirflowListsExactlyTheFourDagsWithTheirSchedules) {
     ASSERT_EQ(details.status, 200) << details.body;
     EXPECT_EQ(details.Json()["catchup"], false);
   }
+  // Created paused, so the hourly checks cannot start with the scheduler, before ./run.sh has
+  // loaded the samples (scripts/airflow-bootstrap.sh runs them, then unpauses them).
+  for (const auto& d : dags_) {
+    if (d["dag_id"] == "data_quality_checks") {
+      EXPECT_EQ(d["is_paused"], true) << d.dump();
+    }
+  }
 }
 
 TEST_F(AirflowTest, TaskIdsDependenciesAndRetriesAreTheDesignsAsAirflowSeesThem) {
@@ -348,6 +355,44 @@ TEST_F(AirflowTest, SchedulerCreatesAStreamingRunOnItsOwnOnceUnpaused) {
   Http("PATCH", "/api/v2/dags/streaming_to_clickhouse", token_, R"({"is_paused": true})");
   ASSERT_FALSE(run_id.empty()) << "the scheduler created no run";
   EXPECT_EQ(state, "success");
+}
+
+// ./run.sh's last Airflow step, once the samples are loaded and the warehouse built:
+// scripts/airflow-bootstrap.sh quality runs data_quality_checks (it never ran: its runs are
+// deleted first), waits for the run, and only then unpauses the hourly schedule.
+TEST_F(AirflowTest, BootstrapRunsTheQualityChecksOnceThenUnpausesThem) {
+  const std::string dag = "data_quality_checks";
+  HttpResult runs = Http("GET", "/api/v2/dags/" + dag + "/dagRuns?limit=100", token_);
+  ASSERT_EQ(runs.status, 200) << runs.body;
+  for (const auto& run : runs.Json()["dag_runs"]) {
+    Http("DELETE", "/api/v2/dags/" + dag + "/dagRuns/" + run["dag_run_id"].get<std::string>(), token_);
+  }
+  ASSERT_EQ(Http("GET", "/api/v2/dags/" + dag, token_).Json()["is_paused"], true);
+
+  CommandResult r = RunProgram({(fs::path(CLICKFLOW_SOURCE_DIR) / "scripts" / "airflow-bootstrap.sh").string(),
+                                BaseUrl(), StackConfig().stack.airflow_password, "quality"});
+  const bool unpaused = Http("GET", "/api/v2/dags/" + dag, token_).Json()["is_paused"] == false;
+  const json after = Http("GET", "/api/v2/dags/" + dag + "/dagRuns?run_type=manual", token_).Json();
+
+  // Paused again once the scheduled run the unpause made due has ended (the scheduler leaves a
+  // paused DAG's runs alone).
+  const auto deadline = Clock::now() + std::chrono::minutes(3);
+  std::string scheduled;
+  while (unpaused && scheduled.empty() && Clock::now() < deadline) {
+    HttpResult s = Http("GET", "/api/v2/dags/" + dag + "/dagRuns?run_type=scheduled", token_);
+    if (s.status == 200 && !s.Json()["dag_runs"].empty()) scheduled = s.Json()["dag_runs"][0]["dag_run_id"];
+    if (scheduled.empty()) std::this_thread::sleep_for(std::chrono::seconds(3));
+  }
+  if (!scheduled.empty()) WaitForRun(token_, dag, scheduled, std::chrono::minutes(8));
+  Http("PATCH", "/api/v2/dags/" + dag, token_, R"({"is_paused": true})");
+
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(after["total_entries"], 1) << after.dump(2);
+  EXPECT_EQ(StateOf(after["dag_runs"][0]), "success") << r.output;
+  EXPECT_NE(r.output.find(dag + " " + after["dag_runs"][0]["dag_run_id"].get<std::string>() + ": success"),
+            std::string::npos)
+      << r.output;
+  EXPECT_TRUE(unpaused) << "data_quality_checks must be unpaused once its first run ended";
 }
 
 TEST_F(AirflowTest, ATaskThatFailsOnceIsRetriedAndTheRunSucceeds) {

@@ -31,7 +31,7 @@ work=${SOAK_DIR:-/tmp/clickflow-soak}
 airflow=${AIRFLOW:-true}
 
 rm -rf "$work" && mkdir -p "$work" && chmod 755 "$work"
-"$repo/scripts/temp-stack-config.sh" "$work/var" "streaming: true" "airflow: $airflow" "superset: false" \
+"$clickflow" temp-config "$work/var" "streaming: true" "airflow: $airflow" "superset: false" \
   >"$work/clickflow.yaml"
 cf() { "$clickflow" --config "$work/clickflow.yaml" "$@"; }
 log() { echo "soak $(date +%T): $*"; }
@@ -87,7 +87,7 @@ done
 wait
 log "traffic done ($kills kills, $resent produce runs repeated); waiting for the loader and the warehouse to catch up"
 
-generated=$(cat "$work"/gen/browser_events.jsonl | python3 -c '
+generated=$(python3 <"$work"/gen/browser_events.jsonl -c '
 import json, sys
 ids = set()
 for line in sys.stdin:
@@ -158,4 +158,4 @@ restarts=$(cf stack status --json | python3 -c '
 import json, sys
 print(" ".join("%s=%d" % (c["name"], c["restarts"]) for c in json.load(sys.stdin)["components"] if c["restarts"]))')
 log "restarts: ${restarts:-none}"
-((failures == 0)) && log "PASS ($kills kills)" || { log "$failures failure(s)"; exit 1; }
+if ((failures == 0)); then log "PASS ($kills kills)"; else log "$failures failure(s)"; exit 1; fi

@@ -1,23 +1,9 @@
 #pragma once
-// Every listener of a stack on a free loopback port, so test stacks never meet each other or
-// a stack the developer runs on the default ports. One place: a new port key goes here.
-#include <string>
-
-#include "common/config.h"
-#include "common/net.h"
+// Test stacks take their ports the way `clickflow temp-config` does (src/stack/free_ports.h).
+#include "stack/free_ports.h"
 
 namespace clickflow::testing {
 
-inline void UseFreePorts(Config& c) {
-  c.kafka.bootstrap_servers = "127.0.0.1:" + std::to_string(PickFreePort());
-  c.clickhouse.url = "http://127.0.0.1:" + std::to_string(PickFreePort());
-  c.stack.kafka_controller_port = PickFreePort();
-  c.stack.clickhouse_tcp_port = PickFreePort();
-  c.stack.postgres_port = PickFreePort();
-  c.stack.airflow_port = PickFreePort();
-  c.stack.superset_port = PickFreePort();
-  c.stack.metrics_port = PickFreePort();
-  c.stack.status_port = PickFreePort();
-}
+using clickflow::UseFreePorts;
 
 }  // namespace clickflow::testing
