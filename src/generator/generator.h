@@ -1,5 +1,5 @@
 #pragma once
-// `clickflow generate`: deterministic fake web events in the four-file shape of DESIGN §3
+// `clickflow generate`: deterministic fake web events in the four-file shape of docs/design.md#input-data
 // (browser, device, geo, location JSONL), with duplicates, late arrivals and malformed lines
 // injected at configurable rates. The same options give byte-identical files on any machine:
 // no clock, no std distributions, only integer draws on our own 64-bit generator.

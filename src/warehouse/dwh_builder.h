@@ -1,5 +1,5 @@
 #pragma once
-// `clickflow dwh ...`: the warehouse layer (DESIGN sections 3 and 4), built from staging.
+// `clickflow dwh ...`: the warehouse layer (docs/design.md#warehouse-tables, #warehouse-day-swap), built from staging.
 //
 // Facts: the event days touched by staging rows that arrived since the last build are rebuilt
 // whole into fact_events_build (whose materialized views fill the aggregate *_build twins) and

@@ -1,5 +1,5 @@
 #pragma once
-// The SQL text of the warehouse build (DESIGN section 3, "Warehouse"), kept apart from the code
+// The SQL text of the warehouse build (docs/design.md#warehouse-tables), kept apart from the code
 // that runs it so it can be read, unit-tested and checked against 18.16 in one place.
 //
 // Every statement here works on 18.16 and on current releases: one JOIN per SELECT (joins

@@ -14,7 +14,7 @@
 //   rewrites every part of the table, a poor trade for a space saving).
 //
 // Never dropped: the partition that holds max(_offset) of a (_topic, _partition) in a staging
-// table. The loader resumes from that maximum (DESIGN section 4); with it gone the resume
+// table. The loader resumes from that maximum (docs/design.md#exactly-once); with it gone the resume
 // point would fall back to the group's committed offset, and a partition whose commit lagged
 // would be read again.
 #include <cstdint>

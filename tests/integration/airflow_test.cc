@@ -304,7 +304,7 @@ TEST_F(AirflowTest, TheFourDagsRunEndToEndOnTheSamplesAndTheSeedQueriesCountThem
 
   EXPECT_EQ(client_.QueryInt("SELECT count() FROM analytics.fact_events"), static_cast<int64_t>(types.size()));
   EXPECT_EQ(client_.QueryInt("SELECT uniqExact(event_id) FROM analytics.fact_events"), static_cast<int64_t>(types.size()));
-  // The seed's query, verbatim but for a stable order.
+  // The reference query (docs/design.md#reference-queries), verbatim but for a stable order.
   EXPECT_EQ(client_.Query("SELECT event_type, count() FROM analytics.fact_events GROUP BY event_type ORDER BY event_type",
                           "TabSeparated"),
             expected);

@@ -1,5 +1,5 @@
 // The foundation against real servers: schema migrations, topics through Kafka itself and
-// kcat, and the seed's SQL examples on hand-written warehouse rows.
+// kcat, and the reference queries of docs/design.md#reference-queries on hand-written warehouse rows.
 #include <gtest/gtest.h>
 
 #include <map>
