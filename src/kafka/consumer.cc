@@ -33,10 +33,10 @@ Consumer::Consumer(const ConsumerOptions& options, RebalanceListener& listener) 
   set("enable.partition.eof", "true");
   set("max.poll.interval.ms", "300000");
   set("log_level", "4");
-  // Up to 8 MB per partition per fetch (librdkafka's default is 1 MB), 100 MB per request:
-  // with 1 MB the loader waited on fetches and used a quarter of a core. bench/loader, 1M
-  // events (4M lines, 12 partitions): 177k -> 379k rows/s; the price is memory while a backlog
-  // is read (peak RSS 265 -> 637 MB), not while caught up.
+  // Up to 8 MB per partition per fetch (librdkafka's default is 1 MB), 100 MB per request: with
+  // 1 MB a backlog is read slower than the loader encodes it (bench/loader: about half the rate).
+  // The price is memory while a backlog is read (peak RSS ~640 MB at 12 partitions), not while
+  // caught up.
   set("max.partition.fetch.bytes", "8388608");
   set("fetch.max.bytes", "104857600");
   rd_kafka_conf_set_rebalance_cb(conf, &Consumer::RebalanceCallback);
