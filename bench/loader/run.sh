@@ -74,8 +74,9 @@ data=$work/data-$events-m$malformed_rate
 if [[ ! -s $data/manifest.json ]]; then
   "$clickflow" generate --out "$data" --events "$events" --seed 1 --malformed-rate "$malformed_rate" >&2
 fi
-topics=(browser_events device_events geo_events location_events)
-tables=(events_browser_raw events_device_raw events_geo_raw events_location_raw)
+topics=() tables=()  # the platform's list, from the binary (ingest/event_schema)
+while IFS=$'\t' read -r t tb; do topics+=("$t"); tables+=("$tb"); done < <("$clickflow" topics names --tables)
+((${#topics[@]} == 4)) || { echo "$clickflow topics names --tables: expected four topics" >&2; exit 1; }
 declare -A lines valid
 total_lines=0 total_valid=0
 for t in "${topics[@]}"; do

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "ingest/event_schema.h"
 #include "ingest/produce.h"
 
 namespace clickflow::cli {
@@ -28,7 +29,7 @@ void RegisterProduce(CLI::App& app, GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
       "produce", "send JSONL files to Kafka: every non-empty line, keyed by event_id or click_id");
   auto* topic = cmd->add_option("--topic", args->topic,
-                                "topic: browser_events, device_events, geo_events or location_events");
+                                "topic: one of " + TopicNamesText());
   auto* file = cmd->add_option("--file", args->file, "JSONL file to send to --topic");
   auto* dir = cmd->add_option("--dir", args->dir, "folder with the four files <topic>.jsonl, each sent to its topic");
   topic->needs(file);

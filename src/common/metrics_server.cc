@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/prometheus.h"
 
 namespace clickflow {
 
 MetricsServer::MetricsServer(const std::string& host, int port, Render render)
-    : MetricsServer(host, port, {{"/metrics", Route{"text/plain; version=0.0.4", std::move(render)}}}) {}
+    : MetricsServer(host, port, {{"/metrics", Route{std::string(prometheus::kContentType), std::move(render)}}}) {}
 
 MetricsServer::MetricsServer(const std::string& host, int port, std::map<std::string, Route> routes)
     : routes_(std::move(routes)) {

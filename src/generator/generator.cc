@@ -9,10 +9,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "generator/generator_data.h"
+#include "ingest/event_schema.h"
 
 namespace clickflow::gen {
 namespace {
@@ -307,9 +309,13 @@ void WriteManifest(const Options& o, const Summary& s) {
 }  // namespace
 
 std::string_view FileName(FileKind kind) {
-  static constexpr std::string_view kNames[] = {"browser_events.jsonl", "device_events.jsonl",
-                                                "geo_events.jsonl", "location_events.jsonl"};
-  return kNames[kind];
+  // FileKind follows the order of AllTopicSchemas.
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& schema : AllTopicSchemas()) out.push_back(TopicFileName(schema.topic));
+    return out;
+  }();
+  return names.at(kind);
 }
 
 Summary Generate(const Options& options) {

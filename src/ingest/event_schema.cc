@@ -54,6 +54,20 @@ const std::vector<TopicSchema>& AllTopicSchemas() {
   return schemas;
 }
 
+std::vector<std::string> TopicNames() {
+  std::vector<std::string> names;
+  for (const auto& s : AllTopicSchemas()) names.emplace_back(s.topic);
+  return names;
+}
+
+std::string TopicNamesText() {
+  std::string out;
+  for (const auto& s : AllTopicSchemas()) out += (out.empty() ? "" : ", ") + std::string(s.topic);
+  return out;
+}
+
+std::string TopicFileName(std::string_view topic) { return std::string(topic) + ".jsonl"; }
+
 const TopicSchema* FindTopicSchema(std::string_view topic) {
   for (const auto& s : AllTopicSchemas()) {
     if (s.topic == topic) return &s;

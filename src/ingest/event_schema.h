@@ -34,6 +34,16 @@ struct TopicSchema {
 
 const std::vector<TopicSchema>& AllTopicSchemas();
 
+// The four topics' names, in the order of AllTopicSchemas: the one list of them (the kafka layer,
+// which cannot know ingest, is handed it by its callers).
+std::vector<std::string> TopicNames();
+
+// "browser_events, device_events, geo_events, location_events": for messages.
+std::string TopicNamesText();
+
+// The JSONL file of a topic's lines, as `clickflow generate` writes and `produce --dir` reads it.
+std::string TopicFileName(std::string_view topic);
+
 // nullptr for a topic that is not one of the four.
 const TopicSchema* FindTopicSchema(std::string_view topic);
 

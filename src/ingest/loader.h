@@ -13,6 +13,9 @@
 //   split the partitions, and a revoked partition's batch is flushed (or dropped) inside the
 //   revoke callback, before the rebalance completes and anyone else reads ClickHouse's offsets.
 // - An insert whose answer is lost (timeout) is checked against ClickHouse before a retry.
+//
+// Where: kafka/consumer.h reads (group, rebalances, watermarks), loader.cc batches and flushes
+// (LoaderSession), staging_writer.h inserts the batches, offset_store.h reads the resume points.
 #include <atomic>
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 #include "ingest/offset_store.h"
 
-#include <sstream>
+#include "clickhouse/rows.h"
 
 namespace clickflow {
 
@@ -8,11 +8,8 @@ std::map<int32_t, int64_t> OffsetStore::MaxOffsets(std::string_view table, std::
   // ORDER BY (_topic, _partition, _offset) makes this a cheap range read.
   const std::string sql = "SELECT _partition, max(_offset) FROM " + database_ + "." + std::string(table) +
                           " WHERE _topic = " + Quote(topic) + " GROUP BY _partition";
-  std::istringstream rows(client_.Query(sql, "TabSeparated"));
   std::map<int32_t, int64_t> out;
-  int32_t partition;
-  int64_t offset;
-  while (rows >> partition >> offset) out[partition] = offset;
+  for (const Row& row : QueryRows(client_, sql)) out[static_cast<int32_t>(row.Int(0))] = row.Int(1);
   return out;
 }
 

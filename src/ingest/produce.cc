@@ -102,14 +102,10 @@ InputFile::~InputFile() {
 
 // ---- jobs ----
 
-std::string TopicFileName(std::string_view topic) { return std::string(topic) + ".jsonl"; }
-
 ProduceJob JobForTopic(const std::string& topic, const std::filesystem::path& file) {
   const TopicSchema* schema = FindTopicSchema(topic);
   if (!schema) {
-    std::string names;
-    for (const auto& s : AllTopicSchemas()) names += (names.empty() ? "" : ", ") + std::string(s.topic);
-    throw Error(fmt::format("unknown topic {}: expected one of {}", topic, names));
+    throw Error(fmt::format("unknown topic {}: expected one of {}", topic, TopicNamesText()));
   }
   return {topic, file, std::string(schema->key_field)};
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "ingest/event_schema.h"  // TopicFileName
 
 namespace clickflow {
 
@@ -90,9 +91,6 @@ struct TopicSummary {
   double seconds = 0;       // first message queued .. last delivery report
   std::string first_error;
 };
-
-// The file name of a topic in a --dir folder: "<topic>.jsonl".
-std::string TopicFileName(std::string_view topic);
 
 // The four (topic, <dir>/<topic>.jsonl) jobs; throws Error naming the first missing file.
 std::vector<ProduceJob> JobsForDir(const std::filesystem::path& dir);

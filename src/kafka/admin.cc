@@ -9,12 +9,6 @@
 
 namespace clickflow::kafka {
 
-const std::vector<std::string>& PlatformTopics() {
-  static const std::vector<std::string> topics = {"browser_events", "device_events", "geo_events",
-                                                  "location_events"};
-  return topics;
-}
-
 namespace {
 
 template <auto Destroy>

@@ -1,5 +1,6 @@
 #pragma once
 // Topic administration through librdkafka's admin API, so any Kafka or Redpanda cluster works.
+// Topic names come from the caller: the platform's list is ingest/event_schema's TopicNames().
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -7,9 +8,6 @@
 #include <vector>
 
 namespace clickflow::kafka {
-
-// The four topics of the platform, in the order of DESIGN section 3.
-const std::vector<std::string>& PlatformTopics();
 
 struct TopicSpec {
   std::string name;

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/net.h"
 #include "common/process.h"
+#include "common/prometheus.h"
 #include "stack/component.h"
 #include "stack/state.h"
 
@@ -190,46 +191,41 @@ StatusReport ReadStatus(const Config& config, const PipelineStatusReader& pipeli
 }
 
 std::string StatusMetrics(const StatusReport& report) {
-  std::string out;
-  auto family = [&out](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {0} {2}\n# TYPE {0} {1}\n", name, type, help);
-  };
   const auto& doc = report.doc;
-  family("clickflow_stack_healthy", "gauge", "1 when the supervisor runs and every component is healthy.");
-  out += fmt::format("clickflow_stack_healthy {}\n", report.healthy ? 1 : 0);
-  family("clickflow_component_up", "gauge", "1 when the component is healthy and its process alive.");
-  for (const auto& c : doc["components"]) {
-    const bool up = c["state"] == "healthy" && c["alive"].get<bool>();
-    out += fmt::format("clickflow_component_up{{component=\"{}\"}} {}\n", c["name"].get<std::string>(), up ? 1 : 0);
-  }
-  family("clickflow_component_restarts_total", "counter", "Restarts by the supervisor.");
-  for (const auto& c : doc["components"]) {
-    out += fmt::format("clickflow_component_restarts_total{{component=\"{}\"}} {}\n", c["name"].get<std::string>(),
-                       c["restarts"].get<int>());
-  }
-  family("clickflow_component_resident_bytes", "gauge", "Resident memory of the process and its children.");
-  for (const auto& c : doc["components"]) {
-    out += fmt::format("clickflow_component_resident_bytes{{component=\"{}\"}} {}\n", c["name"].get<std::string>(),
-                       c["rss_bytes"].get<long>());
-  }
-  if (!doc.contains("pipeline") || !doc["pipeline"]["error"].get<std::string>().empty()) return out;
+  prometheus::Text text;
+  text.Single("clickflow_stack_healthy", "gauge", "1 when the supervisor runs and every component is healthy.",
+              report.healthy ? 1 : 0);
+  // One family per property, each with a sample per component.
+  auto per_component = [&](const char* name, const char* type, const char* help, auto value_of) {
+    text.Family(name, type, help);
+    for (const auto& c : doc["components"]) {
+      const std::string component = c["name"].get<std::string>();
+      text.Sample(name, value_of(c), {{"component", component}});
+    }
+  };
+  per_component("clickflow_component_up", "gauge", "1 when the component is healthy and its process alive.",
+                [](const nlohmann::json& c) { return c["state"] == "healthy" && c["alive"].get<bool>() ? 1 : 0; });
+  per_component("clickflow_component_restarts_total", "counter", "Restarts by the supervisor.",
+                [](const nlohmann::json& c) { return c["restarts"].get<int>(); });
+  per_component("clickflow_component_resident_bytes", "gauge", "Resident memory of the process and its children.",
+                [](const nlohmann::json& c) { return static_cast<int64_t>(c["rss_bytes"].get<long>()); });
+  if (!doc.contains("pipeline") || !doc["pipeline"]["error"].get<std::string>().empty()) return text.Take();
   const auto& pipeline = doc["pipeline"];
-  family("clickflow_topic_lag_messages", "gauge", "Messages in Kafka not yet in staging, per topic.");
+  text.Family("clickflow_topic_lag_messages", "gauge", "Messages in Kafka not yet in staging, per topic.");
   for (const auto& t : pipeline["topics"]) {
-    out += fmt::format("clickflow_topic_lag_messages{{topic=\"{}\"}} {}\n", t["topic"].get<std::string>(),
-                       t["lag"].get<int64_t>());
+    const std::string topic = t["topic"].get<std::string>();
+    text.Sample("clickflow_topic_lag_messages", t["lag"].get<int64_t>(), {{"topic", topic}});
   }
-  family("clickflow_fact_events_rows", "gauge", "Rows in fact_events.");
-  out += fmt::format("clickflow_fact_events_rows {}\n", pipeline["facts"].get<int64_t>());
+  text.Single("clickflow_fact_events_rows", "gauge", "Rows in fact_events.", pipeline["facts"].get<int64_t>());
   if (!pipeline["newest_fact_age_s"].is_null()) {
-    family("clickflow_newest_fact_age_seconds", "gauge", "Age of the newest event in fact_events.");
-    out += fmt::format("clickflow_newest_fact_age_seconds {}\n", pipeline["newest_fact_age_s"].get<int64_t>());
+    text.Single("clickflow_newest_fact_age_seconds", "gauge", "Age of the newest event in fact_events.",
+                pipeline["newest_fact_age_s"].get<int64_t>());
   }
   if (!pipeline["newest_load_age_s"].is_null()) {
-    family("clickflow_newest_load_age_seconds", "gauge", "Age of the newest staging load.");
-    out += fmt::format("clickflow_newest_load_age_seconds {}\n", pipeline["newest_load_age_s"].get<int64_t>());
+    text.Single("clickflow_newest_load_age_seconds", "gauge", "Age of the newest staging load.",
+                pipeline["newest_load_age_s"].get<int64_t>());
   }
-  return out;
+  return text.Take();
 }
 
 bool StackStatus(const Config& config, bool as_json, const PipelineStatusReader& pipeline_reader) {

@@ -17,6 +17,7 @@
 
 #include "clickhouse/client.h"
 #include "kafka/admin.h"
+#include "ingest/event_schema.h"
 #include "ingest/timestamp.h"
 #include "test_env.h"
 
@@ -276,7 +277,7 @@ TEST_F(AirflowTest, TheFourDagsRunEndToEndOnTheSamplesAndTheSeedQueriesCountThem
           " AND engine LIKE '%MergeTree' AND name != 'schema_migrations'", "TabSeparated"));
   for (std::string t; std::getline(tables, t);) client_.Execute("TRUNCATE TABLE " + db_ + "." + t);
   kafka::Admin admin(StackConfig().kafka.bootstrap_servers);
-  for (const auto& topic : admin.Describe(kafka::PlatformTopics())) {
+  for (const auto& topic : admin.Describe(TopicNames())) {
     for (const auto& p : topic.partitions) {
       if (p.high_watermark <= 0) continue;
       client_.Execute("INSERT INTO " + db_ + ".ingest_errors (_topic, _partition, _offset, raw, error, _ingested_at) "

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "clickhouse/client.h"
+#include "ingest/event_schema.h"
 #include "kafka/admin.h"
 #include "test_env.h"
 
@@ -66,7 +67,7 @@ TEST_F(FoundationTest, TopicsHaveThreePartitionsAndSevenDaysRetentionAndCreating
 
   // Through Kafka's own metadata and configs.
   kafka::Admin admin(StackConfig().kafka.bootstrap_servers);
-  for (const auto& topic : admin.Describe(kafka::PlatformTopics())) {
+  for (const auto& topic : admin.Describe(TopicNames())) {
     EXPECT_EQ(topic.partitions.size(), 3u) << topic.name;
     EXPECT_EQ(topic.configs.at("retention.ms"), "604800000") << topic.name;
   }
@@ -74,7 +75,7 @@ TEST_F(FoundationTest, TopicsHaveThreePartitionsAndSevenDaysRetentionAndCreating
   // And through an independent client.
   CommandResult kcat = RunProgram({"kcat", "-b", StackConfig().kafka.bootstrap_servers, "-L"});
   ASSERT_EQ(kcat.exit_code, 0) << kcat.output;
-  for (const auto& name : kafka::PlatformTopics()) {
+  for (const auto& name : TopicNames()) {
     EXPECT_NE(kcat.output.find("topic \"" + name + "\" with 3 partitions"), std::string::npos) << kcat.output;
   }
 }

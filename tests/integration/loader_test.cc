@@ -71,7 +71,7 @@ class LoaderTest : public ::testing::Test {
   int64_t MessagesInKafka() {
     kafka::Admin admin(StackConfig().kafka.bootstrap_servers);
     int64_t total = 0;
-    for (const auto& topic : admin.Describe(kafka::PlatformTopics())) {
+    for (const auto& topic : admin.Describe(TopicNames())) {
       for (const auto& p : topic.partitions) total += p.high_watermark - p.low_watermark;
     }
     return total;
