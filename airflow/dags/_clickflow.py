@@ -7,13 +7,25 @@ config the stack runs with, and tasks inherit both, so `clickflow` in a task tal
 Kafka and ClickHouse as the stack. Listed in .airflowignore: this module holds no DAG.
 """
 
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from airflow.providers.standard.operators.bash import BashOperator
 
-# The topics of src/ingest/event_schema.cc, one task each.
-TOPICS = ("browser_events", "device_events", "geo_events", "location_events")
+
+def _topics():
+    """The platform's topics, one task each, from the binary's one list (src/ingest/event_schema.cc).
+
+    Read when the DAG file is parsed; a missing binary fails the import with this message."""
+    try:
+        out = subprocess.run(["clickflow", "topics", "names"], check=True, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise RuntimeError(f"clickflow DAGs: cannot list the topics with `clickflow topics names`: {e}") from e
+    return tuple(out.stdout.split())
+
+
+TOPICS = _topics()
 
 # <resources>/airflow/dags/_clickflow.py -> <resources>/data/samples
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"

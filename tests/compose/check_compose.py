@@ -101,7 +101,7 @@ for name in services:
             check(os.path.exists(source), f"{name}: bind-mounted {os.path.relpath(source, repo)} exists")
 
 
-# ---- published ports: those of docs/design.md#components-and-ports, on loopback unless CLICKFLOW_BIND says otherwise ----
+# ---- published ports: docs/design.md#components-and-ports, on loopback unless CLICKFLOW_BIND says otherwise ----
 def published(svc_cfg):
     out = {}
     for p in svc_cfg.get("ports", []):
