@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ingest/event_schema.h"
 #include "quality/quality_internal.h"
 #include "warehouse/checks.h"
 
@@ -12,14 +13,12 @@ namespace {
 
 using quality_internal::FirstRow;
 
-constexpr const char* kStagingTables[] = {"events_browser_raw", "events_device_raw", "events_geo_raw",
-                                          "events_location_raw"};
-
 std::string Minutes(double seconds) { return fmt::format("{:.1f} min", seconds / 60); }
 
 std::vector<StagingLoad> ReadStagingLoads(ClickHouseClient& client, const std::string& db) {
   std::vector<StagingLoad> loads;
-  for (const char* table : kStagingTables) {
+  for (const TopicSchema& schema : AllTopicSchemas()) {
+    const std::string table(schema.table);
     const Row row = FirstRow(client, fmt::format(
         "SELECT count(), toInt64(now()) - toInt64(max(_ingested_at)), toInt64(max(_ingested_at)) "
         "FROM {}.{}", db, table));

@@ -10,6 +10,7 @@
 
 #include "clickhouse/client.h"
 #include "clickhouse/rows.h"
+#include "ingest/event_schema.h"
 
 namespace clickflow {
 namespace retention {
@@ -39,8 +40,13 @@ std::vector<std::string> PartitionsOlderThan(const std::vector<std::string>& par
 
 namespace {
 
-const std::vector<std::string> kStagingTables = {"events_browser_raw", "events_device_raw", "events_geo_raw",
-                                                 "events_location_raw", "ingest_errors"};
+// The staging tables of the four topics (src/ingest/event_schema) and the dead letters.
+std::vector<std::string> StagingTables() {
+  std::vector<std::string> tables;
+  for (const TopicSchema& schema : AllTopicSchemas()) tables.emplace_back(schema.table);
+  tables.emplace_back(kDeadLetterTable);
+  return tables;
+}
 const std::vector<std::string> kFactTables = {"fact_events", "agg_events_hourly", "agg_traffic_sources",
                                               "fact_events_build", "agg_events_hourly_build",
                                               "agg_traffic_sources_build"};
@@ -67,9 +73,12 @@ std::set<std::string> ResumePartitions(ClickHouseClient& client, const std::stri
   return {lines.begin(), lines.end()};
 }
 
-// The join key by which a staging table's rows show up in fact_events.
+// The join key by which a staging table's rows show up in fact_events: its topic's key.
 std::string FactKey(const std::string& table) {
-  return table == "events_browser_raw" || table == "events_location_raw" ? "event_id" : "click_id";
+  for (const TopicSchema& schema : AllTopicSchemas()) {
+    if (schema.table == table) return std::string(schema.key_field);
+  }
+  throw Error("no topic lands in staging table " + table);
 }
 
 // Rows of the staging partition whose key is not in fact_events (0 = all represented).
@@ -126,7 +135,7 @@ RetentionSummary RunRetention(ClickHouseClient& client, const Config& config, co
   RetentionSummary summary;
   Dropper dropper(client, db, options.dry_run, summary);
 
-  for (const std::string& table : kStagingTables) {
+  for (const std::string& table : StagingTables()) {
     const std::vector<std::string> partitions = ActivePartitions(client, db, table);
     const std::set<std::string> resume = ResumePartitions(client, db, table);
     std::set<std::string> dropped;
@@ -141,7 +150,7 @@ RetentionSummary RunRetention(ClickHouseClient& client, const Config& config, co
         }
       }
     }
-    if (!options.clear_staging || table == "ingest_errors") continue;
+    if (!options.clear_staging || table == kDeadLetterTable) continue;
     // Only rows the last fact build can have seen: it covered everything ingested before its
     // watermark, give or take the loader's commit delay (an hour is far beyond it).
     const int64_t built_until = client.QueryInt(fmt::format(
