@@ -1,5 +1,5 @@
 #pragma once
-// What each topic's JSON lines hold and which staging table they land in (DESIGN section 3).
+// What each topic's JSON lines hold and which staging table they land in (docs/design.md#input-data, #staging-tables).
 // The loader validates against this and encodes rows in exactly this column order.
 #include <string>
 #include <string_view>

@@ -31,7 +31,7 @@ struct PartitionState {
 };
 
 // What Handle needs per (topic, partition), found once rather than through string-keyed maps
-// for every message (those lookups and the topic name's copy were a tenth of the profile).
+// for every message (those lookups and the topic name's copy would be a tenth of the profile).
 struct Slot {
   const rd_kafka_topic_t* topic_handle = nullptr;
   int32_t partition = -1;

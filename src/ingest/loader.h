@@ -1,5 +1,5 @@
 #pragma once
-// `clickflow load`: Kafka -> ClickHouse staging, exactly once (DESIGN section 4).
+// `clickflow load`: Kafka -> ClickHouse staging, exactly once (docs/design.md#exactly-once).
 //
 // How exactly-once holds:
 // - Resume point = what ClickHouse holds: max(_offset) per (topic, partition) of the staging

@@ -1,7 +1,9 @@
 #pragma once
-// What is loaded is recorded in ClickHouse itself (DESIGN section 4): the highest _offset per
-// (_topic, _partition) in the topic's staging table and in the dead letters. The loader resumes
-// from there, so a crash between "inserted" and "committed to Kafka" can never repeat a row.
+// What is loaded is recorded in ClickHouse itself (docs/design.md#exactly-once): the highest
+// _offset per (_topic, _partition) in the topic's staging table and in the dead letters. The
+// loader resumes after the staging maximum (the group's committed offset as a floor) and does not
+// dead-letter again what lies at or below the dead-letter maximum, so a crash between "inserted"
+// and "committed to Kafka" can never repeat a row.
 #include <cstdint>
 #include <map>
 #include <string>

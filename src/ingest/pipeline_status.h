@@ -1,7 +1,7 @@
 #pragma once
 // What `clickflow stack status` shows about the data, next to the servers: how far the loader
 // is behind each topic (Kafka's high watermarks against the offsets recorded in ClickHouse,
-// DESIGN section 4) and how fresh the warehouse is. Never throws: an unreachable Kafka or
+// docs/design.md#exactly-once) and how fresh the warehouse is. Never throws: an unreachable Kafka or
 // ClickHouse is reported in `error`.
 #include <cstdint>
 #include <nlohmann/json.hpp>

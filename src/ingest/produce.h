@@ -1,6 +1,6 @@
 #pragma once
 // `clickflow produce`: JSONL files -> Kafka topics. Every non-empty line is sent as it is (the
-// loader is the one validator); the key is the record's join key (DESIGN section 3), or null
+// loader is the one validator); the key is the record's join key (docs/design.md#kafka-topics), or null
 // when the line is not a JSON object with that key as a string.
 #include <simdjson.h>
 

@@ -85,7 +85,7 @@ bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const 
   simdjson::dom::object object;
   if (doc.get(object)) return fail("not a JSON object");
   // Producers write the fields in one order, usually the schema's: look where the previous
-  // field's successor is first, then everywhere (memcmp of the names was 4% of the loader's
+  // field's successor is first, then everywhere (comparing every name costs 4% of the loader's
   // profile).
   size_t next = 0;
   for (auto [key, value] : object) {
