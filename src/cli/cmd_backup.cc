@@ -1,13 +1,15 @@
 // `clickflow backup --to DIR` and `clickflow restore --from DIR`: a self-contained backup of a
 // running stack (ClickHouse tables as Native files, Airflow's and Superset's databases as
 // pg_dump archives, secrets, config) and its restore into an empty data dir. See
-// src/backup/backup.h and "Backup and restore" in docs/operations.md.
+// src/backup/backup.h, src/backup/restore.h and "Backup and restore" in docs/operations.md.
 #include <fmt/format.h>
 
 #include <iostream>
 
 #include "backup/backup.h"
+#include "backup/restore.h"
 #include "cli/commands.h"
+#include "stack/stack_manager.h"
 
 namespace clickflow::cli {
 
@@ -36,7 +38,8 @@ void RegisterBackup(CLI::App& app, GlobalOptions& global) {
   restore->callback([&global, from] {
     Config config = global.LoadConfig();
     std::cout << "restore of " << *from << " into " << config.data_dir.string() << "\n" << std::flush;
-    const backup::RestoreSummary s = backup::RunRestore(config, *from);
+    const backup::StackControl stack_control{&stack::StackUp, &stack::StackDown};
+    const backup::RestoreSummary s = backup::RunRestore(config, *from, stack_control);
     std::cout << fmt::format("restore done: {} tables ({} rows, counts match the backup), {} databases in {:.1f} s\n",
                              s.manifest.tables.size(), s.rows, s.manifest.postgres_databases.size(), s.seconds);
     std::cout << "next: `clickflow stack up` (Airflow and Superset start on the restored metadata), then\n"

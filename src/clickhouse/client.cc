@@ -1,45 +1,14 @@
 #include "clickhouse/client.h"
 
-#include <curl/curl.h>
-
-#include <cctype>
 #include <charconv>
-#include <mutex>
 
 #include <fmt/format.h>
 
+#include "clickhouse/http.h"
 #include "common/log.h"
 
 namespace clickflow {
 namespace {
-
-CURL* Handle(void* p) { return static_cast<CURL*>(p); }
-
-size_t WriteBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
-
-// Servers since about 19.x name the error code in a header; it beats parsing the body.
-size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
-  std::string_view line(data, size * count);
-  constexpr std::string_view kName = "x-clickhouse-exception-code:";
-  if (line.size() > kName.size()) {
-    bool match = true;
-    for (size_t i = 0; i < kName.size() && match; ++i) {
-      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
-    }
-    if (match) {
-      std::string_view value = line.substr(kName.size());
-      while (!value.empty() && (value.front() == ' ')) value.remove_prefix(1);
-      while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-        value.remove_suffix(1);
-      }
-      *static_cast<std::string*>(user) = std::string(value);
-    }
-  }
-  return size * count;
-}
 
 std::string Trim(std::string_view text) {
   const char* ws = " \t\r\n";
@@ -47,21 +16,6 @@ std::string Trim(std::string_view text) {
   if (begin == std::string_view::npos) return "";
   size_t end = text.find_last_not_of(ws);
   return std::string(text.substr(begin, end - begin + 1));
-}
-
-// Error messages quote the statement, but not a whole multi-kilobyte one.
-std::string Abbreviate(std::string_view sql) {
-  std::string one_line;
-  for (char c : sql) one_line += (c == '\n' || c == '\t') ? ' ' : c;
-  one_line = Trim(one_line);
-  constexpr size_t kMax = 200;
-  if (one_line.size() > kMax) one_line = one_line.substr(0, kMax) + "...";
-  return one_line;
-}
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 }  // namespace
@@ -120,83 +74,38 @@ std::string QuoteIdentifier(std::string_view name) {
 }
 
 ClickHouseClient::ClickHouseClient(const ClickHouseConfig& config, ClickHouseTimeouts timeouts)
-    : url_(config.url), timeouts_(timeouts) {
+    : url_(config.url), timeouts_(timeouts), http_([&] {
+        HttpClientOptions options = ClickHouseHttpOptions(config);
+        options.tcp_keepalive = true;
+        options.connect_timeout = timeouts.connect;
+        options.timeout = timeouts.request;
+        return options;
+      }()) {
   while (!url_.empty() && url_.back() == '/') url_.pop_back();
-  InitCurlOnce();
-  curl_ = curl_easy_init();
-  if (curl_ == nullptr) throw Error("cannot initialise libcurl");
-  // Credentials go in X-ClickHouse-User / X-ClickHouse-Key headers: 18.16 accepts them (checked:
-  // a wrong key answers Code 193), they keep the password out of URLs that servers and proxies
-  // log, and unlike basic auth they need no base64 round trip through curl's auth logic.
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, ("X-ClickHouse-User: " + config.user).c_str());
-  headers = curl_slist_append(headers, ("X-ClickHouse-Key: " + config.password).c_str());
-  // No "Expect: 100-continue" round trip before large insert bodies.
-  headers = curl_slist_append(headers, "Expect:");
-  headers_ = headers;
-  CURL* h = Handle(curl_);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(headers_));
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM, safe in threads
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeouts_.connect.count()));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeouts_.request.count()));
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response_.body);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &ReadHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &response_.exception_code);
 }
 
-ClickHouseClient::~ClickHouseClient() {
-  if (curl_ != nullptr) curl_easy_cleanup(Handle(curl_));
-  if (headers_ != nullptr) curl_slist_free_all(static_cast<curl_slist*>(headers_));
-}
+ClickHouseClient::~ClickHouseClient() = default;
 
-std::string ClickHouseClient::BuildUrl(const ClickHouseSettings& params) const {
-  std::string url = url_ + "/";
-  char separator = '?';
-  for (const auto& [key, value] : params) {
-    char* escaped = curl_easy_escape(Handle(curl_), value.data(), static_cast<int>(value.size()));
-    if (escaped == nullptr) throw Error("cannot URL-encode a ClickHouse parameter");
-    url += separator;
-    url += key;
-    url += '=';
-    url += escaped;
-    curl_free(escaped);
-    separator = '&';
-  }
-  return url;
-}
+std::string ClickHouseClient::BuildUrl(const ClickHouseSettings& params) { return ClickHouseUrl(http_, url_, params); }
 
 ClickHouseClient::Response ClickHouseClient::Perform(const std::string& url, std::string_view body,
                                                      bool post) {
-  CURL* h = Handle(curl_);
-  response_.status = 0;
-  response_.body.clear();
-  response_.exception_code.clear();
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  if (post) {
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    // POSTFIELDS points at the caller's buffer (no copy); it lives until perform returns.
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  } else {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  Response response;
+  HttpRequest request;
+  request.method = post ? HttpMethod::kPost : HttpMethod::kGet;
+  request.body = body;
+  // Servers since about 19.x name the error code in a header; it beats parsing the body.
+  request.on_header = [&response](std::string_view name, std::string_view value) {
+    if (HeaderNameIs(name, "X-ClickHouse-Exception-Code")) response.exception_code = value;
+  };
+  try {
+    HttpResponse answer = http_.Perform(url, request);
+    response.status = answer.status;
+    response.body = std::move(answer.body);
+  } catch (const HttpTransportError& e) {
+    ThrowTransportError(e, url_);
   }
-  CURLcode rc = curl_easy_perform(h);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, nullptr);
-  if (rc != CURLE_OK) {
-    std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
-    if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-      throw Error(fmt::format("clickhouse.url '{}' is not usable: {}", url_, detail));
-    }
-    throw ClickHouseUnavailable(fmt::format("ClickHouse at {} is unavailable: {}", url_, detail));
-  }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response_.status);
-  // Moved-from strings stay valid; the next Perform clears them before the callbacks write.
-  return std::move(response_);
+  return response;
 }
 
 std::string ClickHouseClient::Send(const std::string& sql_for_errors, ClickHouseSettings params,
@@ -204,23 +113,7 @@ std::string ClickHouseClient::Send(const std::string& sql_for_errors, ClickHouse
   if (!database_.empty() && !params.contains("database")) params["database"] = database_;
   Response response = Perform(BuildUrl(params), body, /*post=*/true);
   if (response.status == 200) return std::move(response.body);
-
-  ParsedServerError parsed = ParseServerError(response.body);
-  if (!response.exception_code.empty()) {
-    int header_code = 0;
-    const std::string& text = response.exception_code;
-    if (std::from_chars(text.data(), text.data() + text.size(), header_code).ec == std::errc()) {
-      parsed.code = header_code;
-    }
-  }
-  if (parsed.code == 0 && (response.status == 502 || response.status == 503 || response.status == 504)) {
-    // A proxy or load balancer in front of a server that is down or restarting.
-    throw ClickHouseUnavailable(fmt::format("ClickHouse at {} is unavailable: HTTP {}: {}", url_,
-                                            response.status, parsed.message));
-  }
-  throw ClickHouseError(parsed.code, parsed.message,
-                        fmt::format("ClickHouse error {} (HTTP {}): {} [{}]", parsed.code,
-                                    response.status, parsed.message, Abbreviate(sql_for_errors)));
+  ThrowAnswerError(url_, response.status, response.body, response.exception_code, sql_for_errors);
 }
 
 std::string ClickHouseClient::Query(const std::string& sql, const std::string& format,

@@ -1,7 +1,7 @@
 #pragma once
 // ClickHouse over its HTTP interface, the one protocol every server from 18.16 to current
-// releases speaks the same way. One libcurl easy handle per client, reused for every request,
-// so consecutive requests ride one keep-alive connection.
+// releases speaks the same way. One HttpClient (one libcurl easy handle) per client, reused for
+// every request, so consecutive requests ride one keep-alive connection.
 //
 // Not thread-safe: a ClickHouseClient belongs to one thread at a time (the handle and its
 // buffers are per request state). Threads that talk to ClickHouse each make their own.
@@ -15,6 +15,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/http_client.h"
 
 namespace clickflow {
 
@@ -94,16 +95,14 @@ class ClickHouseClient {
     std::string exception_code;  // X-ClickHouse-Exception-Code, sent by servers since ~19.x
   };
   Response Perform(const std::string& url, std::string_view body, bool post);
-  std::string BuildUrl(const ClickHouseSettings& params) const;
+  std::string BuildUrl(const ClickHouseSettings& params);
   std::string Send(const std::string& sql_for_errors, ClickHouseSettings params,
                    std::string_view body);
 
   std::string url_;
   std::string database_;
   ClickHouseTimeouts timeouts_;
-  void* curl_ = nullptr;              // CURL*, kept opaque so callers need no curl headers
-  void* headers_ = nullptr;           // curl_slist*
-  Response response_;                 // filled by the write/header callbacks
+  HttpClient http_;
 };
 
 // 'text' as a ClickHouse string literal: backslash and single quote escaped. Every SQL string

@@ -1,9 +1,7 @@
 #include "clickhouse/migrations.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <charconv>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -12,7 +10,9 @@
 #include <fmt/format.h>
 
 #include "clickhouse/client.h"
+#include "clickhouse/rows.h"
 #include "common/error.h"
+#include "common/sha256.h"
 #include "common/log.h"
 
 namespace clickflow {
@@ -61,22 +61,12 @@ struct Recorded {
 
 std::map<uint32_t, Recorded> ReadRecorded(ClickHouseClient& client, const std::string& db) {
   std::map<uint32_t, Recorded> recorded;
-  std::string body = client.Query(
-      fmt::format("SELECT version, name, checksum FROM {}.schema_migrations ORDER BY applied_at", db),
-      "TabSeparated");
-  std::istringstream lines(body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.empty()) continue;
-    size_t t1 = line.find('\t');
-    size_t t2 = line.find('\t', t1 + 1);
-    uint32_t version = 0;
-    if (t1 == std::string::npos || t2 == std::string::npos ||
-        std::from_chars(line.data(), line.data() + t1, version).ec != std::errc()) {
-      throw Error(fmt::format("{}.schema_migrations: unexpected row '{}'", db, line));
-    }
+  const Rows rows =
+      QueryRows(client, fmt::format("SELECT version, name, checksum FROM {}.schema_migrations ORDER BY applied_at", db));
+  for (const Row& row : rows) {
+    if (row.size() != 3) throw Error(fmt::format("{}.schema_migrations: unexpected row of {} fields", db, row.size()));
     // Two migrate runs racing may both record a version; the rows are identical, keep one.
-    recorded[version] = Recorded{line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)};
+    recorded[static_cast<uint32_t>(row.UInt(0))] = Recorded{row.Str(1), row.Str(2)};
   }
   return recorded;
 }
@@ -185,50 +175,6 @@ std::vector<std::string> SplitStatements(std::string_view text) {
   }
   if (std::string statement = TrimCopy(current); !statement.empty()) statements.push_back(statement);
   return statements;
-}
-
-// FIPS 180-4 SHA-256: small enough to keep here rather than linking a crypto library for
-// checksums that `sha256sum` must reproduce.
-std::string Sha256Hex(std::string_view data) {
-  static constexpr std::array<uint32_t, 64> k = {
-      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-      0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-      0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-      0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-      0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-      0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-      0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  auto rotr = [](uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
-  std::string message(data);
-  uint64_t bit_length = static_cast<uint64_t>(data.size()) * 8;
-  message += static_cast<char>(0x80);
-  while (message.size() % 64 != 56) message += '\0';
-  for (int i = 7; i >= 0; --i) message += static_cast<char>((bit_length >> (i * 8)) & 0xff);
-  for (size_t chunk = 0; chunk < message.size(); chunk += 64) {
-    uint32_t w[64];
-    for (int i = 0; i < 16; ++i) {
-      const auto* p = reinterpret_cast<const unsigned char*>(message.data() + chunk + i * 4);
-      w[i] = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-    }
-    for (int i = 16; i < 64; ++i) {
-      uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-      uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-    for (int i = 0; i < 64; ++i) {
-      uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
-      uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
-  }
-  std::string hex;
-  for (uint32_t word : h) hex += fmt::format("{:08x}", word);
-  return hex;
 }
 
 MigrateResult Migrate(ClickHouseClient& client, const Config& config,

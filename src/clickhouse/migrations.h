@@ -53,9 +53,6 @@ std::string RenderMigration(std::string_view text, const RenderContext& context)
 // kept. A last statement without ';' still counts.
 std::vector<std::string> SplitStatements(std::string_view text);
 
-// Hex SHA-256 (for migration checksums).
-std::string Sha256Hex(std::string_view data);
-
 struct MigrateOptions {
   bool dry_run = false;  // report what would be applied; create and write nothing
 };

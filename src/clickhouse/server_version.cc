@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "clickhouse/client.h"
+#include "clickhouse/rows.h"
 #include "common/error.h"
 
 namespace clickflow {
@@ -35,7 +36,9 @@ ServerVersion ParseServerVersion(std::string_view text) {
 }
 
 ServerVersion QueryServerVersion(ClickHouseClient& client) {
-  return ParseServerVersion(client.Query("SELECT version() FORMAT TabSeparated"));
+  const Rows rows = QueryRows(client, "SELECT version()");
+  if (rows.empty()) throw Error("SELECT version() returned no row");
+  return ParseServerVersion(rows[0].Str(0));
 }
 
 }  // namespace clickflow

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -91,15 +90,6 @@ static std::string Hex(const unsigned char* data, size_t size) {
     out += kDigits[data[i] & 0xF];
   }
   return out;
-}
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-    throw Error("sha256 failed");
-  }
-  return Hex(digest, size);
 }
 
 std::string RandomHex(int bytes) {

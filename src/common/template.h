@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include "common/sha256.h"  // Sha256Hex, for the callers that render password hashes
+
 namespace clickflow {
 
 std::string RenderTemplate(const std::string& text, const std::map<std::string, std::string>& values,
@@ -23,9 +25,6 @@ std::string ReadFile(const std::filesystem::path& path);
 
 // Escapes &, <, >, " and ' for XML text and attributes.
 std::string XmlEscape(const std::string& text);
-
-// Lower-case hex SHA-256 of `text` (ClickHouse's password_sha256_hex).
-std::string Sha256Hex(const std::string& text);
 
 // `bytes` random bytes from /dev/urandom as lower-case hex (secrets, cluster ids).
 std::string RandomHex(int bytes);

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "common/error.h"
-#include "common/http_get.h"
+#include "common/http_client.h"
 
 namespace clickflow::stack {
 

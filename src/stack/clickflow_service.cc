@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
-#include "common/http_get.h"
+#include "common/http_client.h"
 #include "common/net.h"
 #include "common/template.h"
 

@@ -1,7 +1,7 @@
 #include "stack/clickhouse_server.h"
 
 #include "common/error.h"
-#include "common/http_get.h"
+#include "common/http_client.h"
 #include "common/net.h"
 #include "common/template.h"
 

@@ -1,9 +1,11 @@
 #pragma once
 // The bits of Superset's REST API the stack uses: sign in (JWT plus the session cookie and CSRF
-// token that write endpoints need) and import an assets bundle. One libcurl handle per session,
-// so the cookie engine carries the session between calls.
+// token that write endpoints need) and import an assets bundle. One HttpClient per session, so
+// its cookie engine carries the session between calls.
 #include <filesystem>
 #include <string>
+
+#include "common/http_client.h"
 
 namespace clickflow::stack {
 
@@ -11,7 +13,6 @@ class SupersetApi {
  public:
   // Signs in with the db provider; throws Error when Superset refuses or cannot be reached.
   SupersetApi(const std::string& base_url, const std::string& user, const std::string& password);
-  ~SupersetApi();
   SupersetApi(const SupersetApi&) = delete;
   SupersetApi& operator=(const SupersetApi&) = delete;
 
@@ -34,7 +35,7 @@ class SupersetApi {
                    const std::filesystem::path& upload) const;
 
   std::string base_url_;
-  void* curl_ = nullptr;  // CURL*, kept opaque so callers need not include curl.h
+  mutable HttpClient http_;  // a call changes the connection and cookies, not the session's meaning
   std::string access_token_;
   std::string csrf_token_;
 };

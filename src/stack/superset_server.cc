@@ -1,6 +1,6 @@
 #include "stack/superset_server.h"
 
-#include "common/http_get.h"
+#include "common/http_client.h"
 
 namespace clickflow::stack {
 

@@ -1,12 +1,15 @@
 // The backup manifest and the checks a restore makes before touching anything
-// (backup/backup.h): checksums, missing files, paths leaving the backup, the empty-data-dir rule
+// (backup/manifest.h, backup/restore.h): checksums, missing files, paths leaving the backup, the empty-data-dir rule
 // and which tables a backup holds. No servers.
 #include "backup/backup.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "backup/restore.h"
 #include "common/config.h"
+#include "common/error.h"
+#include "common/sha256.h"
 #include "common/template.h"
 #include "stack/state.h"
 
