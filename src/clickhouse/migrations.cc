@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/sha256.h"
 #include "common/log.h"
+#include "common/template.h"
 
 namespace clickflow {
 namespace fs = std::filesystem;
@@ -38,14 +39,6 @@ size_t LineOf(std::string_view text, size_t pos) {
   size_t line = 1;
   for (size_t i = 0; i < pos && i < text.size(); ++i) line += text[i] == '\n';
   return line;
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot read", path.string()));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 // schema_migrations lives next to the tables it describes; created here, not by a migration,

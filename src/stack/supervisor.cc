@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/prometheus.h"
 #include "common/metrics_server.h"
 #include "stack/component.h"
 #include "stack/stack_manager.h"
@@ -235,7 +236,7 @@ int RunSupervisor(const Config& config, const PipelineStatusReader& pipeline) {
         config.stack.host, config.stack.status_port,
         std::map<std::string, MetricsServer::Route>{
             {"/status", {"application/json", [&config, &pipeline] { return ReadStatus(config, pipeline).doc.dump(2) + "\n"; }}},
-            {"/metrics", {"text/plain; version=0.0.4", [&config, &pipeline] { return StatusMetrics(ReadStatus(config, pipeline)); }}}});
+            {"/metrics", {std::string(prometheus::kContentType), [&config, &pipeline] { return StatusMetrics(ReadStatus(config, pipeline)); }}}});
     spdlog::info("status endpoint on http://{}:{}/status and /metrics", config.stack.host, config.stack.status_port);
   } catch (const Error& e) {
     spdlog::error("no status endpoint: {}", e.what());
