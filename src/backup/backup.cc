@@ -93,9 +93,9 @@ std::optional<int64_t> ExportedRows(ClickHouseClient& client, const std::string&
     }
     try {
       // `type` is UInt8 on 18.16 (2 = finished) and Enum8 later ('QueryFinish').
-      const Rows rows = QueryRows(
-          client, "SELECT result_rows FROM system.query_log WHERE event_date >= yesterday() AND query_id = " +
-                      Quote(query_id) + " AND toString(type) IN ('2', 'QueryFinish') LIMIT 1");
+      const Rows rows =
+          QueryRows(client, "SELECT result_rows FROM system.query_log WHERE event_date >= yesterday() AND query_id = " +
+                                Quote(query_id) + " AND toString(type) IN ('2', 'QueryFinish') LIMIT 1");
       if (!rows.empty()) return rows[0].Int(0);
     } catch (const ClickHouseError& e) {
       // 60: the table appears with the first flush; anything else: no query_log here.
@@ -118,7 +118,8 @@ TableEntry BackupTable(ClickHouseClient& client, const Config& config, const fs:
   const std::string create = show.at("data").at(0).at("statement").get<std::string>();
   t.create_file = "clickhouse/" + name + ".sql";
   WriteFile(to / t.create_file, create + "\n", kPrivateFile);
-  files.push_back({t.create_file, "clickhouse-schema", fs::file_size(to / t.create_file), Sha256File(to / t.create_file), ""});
+  files.push_back(
+      {t.create_file, "clickhouse-schema", fs::file_size(to / t.create_file), Sha256File(to / t.create_file), ""});
 
   t.data_file = "clickhouse/" + name + (gzip ? ".native.gz" : ".native");
   const std::string query_id = "clickflow-backup-" + RandomHex(12);
@@ -136,10 +137,13 @@ TableEntry BackupTable(ClickHouseClient& client, const Config& config, const fs:
     }
     if (!rows) {
       // No query_log: a table that did not change during the export has count() rows.
-      if (before == after) rows = before;
+      if (before == after)
+        rows = before;
       else if (attempt >= 5) {
-        throw Error(fmt::format("{} kept changing during the export ({} -> {} rows) and the server has no query_log "
-                                "to count what was read: stop the loader and retry", qualified, before, after));
+        throw Error(
+            fmt::format("{} kept changing during the export ({} -> {} rows) and the server has no query_log "
+                        "to count what was read: stop the loader and retry",
+                        qualified, before, after));
       }
     }
     if (rows) {
@@ -173,8 +177,8 @@ fs::path PrepareFolder(const fs::path& to_arg) {
 void BackupClickHouse(const Config& config, const fs::path& to, bool gzip, Manifest& m) {
   ClickHouseClient client(config.clickhouse);
   m.clickhouse_version = QueryRows(client, "SELECT version()").at(0).Str(0);
-  const Rows tables =
-      QueryRows(client, "SELECT name, engine FROM system.tables WHERE database = " + Quote(m.database) + " ORDER BY name");
+  const Rows tables = QueryRows(
+      client, "SELECT name, engine FROM system.tables WHERE database = " + Quote(m.database) + " ORDER BY name");
   for (const Row& row : tables) {
     const std::string& name = row.Str(0);
     const std::string& engine = row.Str(1);
@@ -186,7 +190,8 @@ void BackupClickHouse(const Config& config, const fs::path& to, bool gzip, Manif
               << std::flush;
     m.tables.push_back(std::move(t));
   }
-  if (m.tables.empty()) throw Error("no tables in ClickHouse database " + m.database + ": run `clickflow migrate` first?");
+  if (m.tables.empty())
+    throw Error("no tables in ClickHouse database " + m.database + ": run `clickflow migrate` first?");
 }
 
 void BackupPostgres(const Config& config, const fs::path& to, Manifest& m) {

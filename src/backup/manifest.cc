@@ -24,19 +24,25 @@ fs::path Inside(const fs::path& root, const std::string& relative, const std::st
 json ManifestToJson(const Manifest& m) {
   json tables = json::array();
   for (const auto& t : m.tables) {
-    tables.push_back({{"name", t.name}, {"engine", t.engine}, {"create_file", t.create_file},
-                      {"data_file", t.data_file}, {"rows", t.rows}});
+    tables.push_back({{"name", t.name},
+                      {"engine", t.engine},
+                      {"create_file", t.create_file},
+                      {"data_file", t.data_file},
+                      {"rows", t.rows}});
   }
   json files = json::array();
   for (const auto& f : m.files) {
-    files.push_back({{"path", f.path}, {"kind", f.kind}, {"bytes", f.bytes}, {"sha256", f.sha256},
-                     {"restore_to", f.restore_to}});
+    files.push_back(
+        {{"path", f.path}, {"kind", f.kind}, {"bytes", f.bytes}, {"sha256", f.sha256}, {"restore_to", f.restore_to}});
   }
   return {{"format", m.format},
           {"clickflow_version", m.clickflow_version},
           {"created_at", m.created_at},
-          {"clickhouse", {{"version", m.clickhouse_version}, {"database", m.database}, {"compression", m.compression},
-                          {"tables", tables}}},
+          {"clickhouse",
+           {{"version", m.clickhouse_version},
+            {"database", m.database},
+            {"compression", m.compression},
+            {"tables", tables}}},
           {"postgres", {{"databases", m.postgres_databases}}},
           {"files", files}};
 }
@@ -71,9 +77,9 @@ Manifest ManifestFromJson(const json& doc) {
     }
     m.postgres_databases = field(field(doc, "postgres", ""), "databases", "postgres.").get<std::vector<std::string>>();
     for (const json& f : field(doc, "files", "")) {
-      m.files.push_back({field(f, "path", "files[].").get<std::string>(), field(f, "kind", "files[].").get<std::string>(),
-                         field(f, "bytes", "files[].").get<uint64_t>(), field(f, "sha256", "files[].").get<std::string>(),
-                         f.value("restore_to", "")});
+      m.files.push_back({field(f, "path", "files[].").get<std::string>(),
+                         field(f, "kind", "files[].").get<std::string>(), field(f, "bytes", "files[].").get<uint64_t>(),
+                         field(f, "sha256", "files[].").get<std::string>(), f.value("restore_to", "")});
     }
     return m;
   } catch (const json::exception& e) {
@@ -100,7 +106,8 @@ void VerifyBackup(const fs::path& dir, const Manifest& m) {
     if (!fs::is_regular_file(path)) throw Error(fmt::format("backup is incomplete: {} is missing", path.string()));
     const uint64_t size = fs::file_size(path);
     if (size != f.bytes) {
-      throw Error(fmt::format("backup is damaged: {} has {} bytes, the manifest says {}", path.string(), size, f.bytes));
+      throw Error(
+          fmt::format("backup is damaged: {} has {} bytes, the manifest says {}", path.string(), size, f.bytes));
     }
     const std::string sum = Sha256File(path);
     if (sum != f.sha256) {

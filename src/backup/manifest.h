@@ -13,18 +13,18 @@ namespace clickflow::backup {
 inline constexpr int kManifestFormat = 1;
 
 struct TableEntry {
-  std::string name;        // without the database
-  std::string engine;      // MergeTree, AggregatingMergeTree, ...
-  std::string create_file; // relative to the backup dir
-  std::string data_file;   // relative to the backup dir
-  int64_t rows = 0;        // rows in data_file
+  std::string name;         // without the database
+  std::string engine;       // MergeTree, AggregatingMergeTree, ...
+  std::string create_file;  // relative to the backup dir
+  std::string data_file;    // relative to the backup dir
+  int64_t rows = 0;         // rows in data_file
 };
 
 // Every file of the backup but the manifest: what it is, its checksum and where a restore puts
 // it (restore_to, relative to the data dir; empty when the restore reads it instead).
 struct FileEntry {
-  std::string path;        // relative to the backup dir
-  std::string kind;        // clickhouse-schema | clickhouse-data | postgres | secret | config
+  std::string path;  // relative to the backup dir
+  std::string kind;  // clickhouse-schema | clickhouse-data | postgres | secret | config
   uint64_t bytes = 0;
   std::string sha256;
   std::string restore_to;

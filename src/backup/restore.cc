@@ -20,9 +20,12 @@ namespace clickflow::backup {
 namespace fs = std::filesystem;
 
 void CheckRestoreTarget(const Config& config) {
-  if (auto state = stack::ReadState(config.RunDir()); state && state->supervisor_pid > 0 && IsAlive(state->supervisor_pid)) {
-    throw Error(fmt::format("a stack runs in {} (supervisor pid {}): restore only goes into an empty data dir; "
-                            "stop it and choose a fresh data_dir", config.data_dir.string(), state->supervisor_pid));
+  if (auto state = stack::ReadState(config.RunDir());
+      state && state->supervisor_pid > 0 && IsAlive(state->supervisor_pid)) {
+    throw Error(
+        fmt::format("a stack runs in {} (supervisor pid {}): restore only goes into an empty data dir; "
+                    "stop it and choose a fresh data_dir",
+                    config.data_dir.string(), state->supervisor_pid));
   }
   auto non_empty = [](const fs::path& dir) {
     std::error_code ec;
@@ -31,8 +34,10 @@ void CheckRestoreTarget(const Config& config) {
   for (const char* part : {"clickhouse/data", "postgres/data"}) {
     const fs::path dir = config.data_dir / part;
     if (non_empty(dir)) {
-      throw Error(fmt::format("{} already holds data: restore only goes into an empty data dir (set data_dir in {} to a "
-                              "new folder, or move this one away)", dir.string(), config.source));
+      throw Error(
+          fmt::format("{} already holds data: restore only goes into an empty data dir (set data_dir in {} to a "
+                      "new folder, or move this one away)",
+                      dir.string(), config.source));
     }
   }
 }
@@ -105,9 +110,9 @@ void RestorePostgres(const Config& config, const fs::path& from, const Manifest&
     SpawnOptions restore = PostgresTool(config, "pg_restore");
     // Into the database the stack created (postgres_server.cc). --no-owner/--no-privileges:
     // objects belong to this stack's postgres_user, whatever the source's was called.
-    restore.argv.insert(restore.argv.end(), {"--clean", "--if-exists", "--no-owner", "--no-privileges",
-                                             "--exit-on-error", "--single-transaction", "-d", db,
-                                             Inside(from, "postgres/" + db + ".dump", "dump").string()});
+    restore.argv.insert(restore.argv.end(),
+                        {"--clean", "--if-exists", "--no-owner", "--no-privileges", "--exit-on-error",
+                         "--single-transaction", "-d", db, Inside(from, "postgres/" + db + ".dump", "dump").string()});
     CommandResult r = RunCommand(restore);
     if (r.exit_code != 0) throw Error("pg_restore of database " + db + " failed:\n" + r.output);
     std::cout << fmt::format("  postgres   {:<24} {:>15} {:>6.1f} s\n", db, "pg_restore", Since(t0)) << std::flush;
@@ -144,8 +149,10 @@ RestoreSummary RunRestore(const Config& config, const fs::path& from_arg, const 
                            m.created_at, m.clickflow_version, m.clickhouse_version, m.tables.size(),
                            m.postgres_databases.size());
   if (m.database != config.clickhouse.database) {
-    throw Error(fmt::format("the backup holds ClickHouse database {}, this config uses {}: set clickhouse.database "
-                            "in {} to {}", m.database, config.clickhouse.database, config.source, m.database));
+    throw Error(
+        fmt::format("the backup holds ClickHouse database {}, this config uses {}: set clickhouse.database "
+                    "in {} to {}",
+                    m.database, config.clickhouse.database, config.source, m.database));
   }
 
   const fs::path restore_file = WriteRestoreConfig(config);

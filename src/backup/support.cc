@@ -31,10 +31,17 @@ std::string PostgresHost(const Config& config) {
 
 SpawnOptions PostgresTool(const Config& config, const std::string& tool) {
   const fs::path bin = stack::FindPostgresBinDir();
-  if (bin.empty()) throw Error("PostgreSQL client binaries not found under /usr/lib/postgresql: run scripts/install-deps.sh");
+  if (bin.empty())
+    throw Error("PostgreSQL client binaries not found under /usr/lib/postgresql: run scripts/install-deps.sh");
   SpawnOptions s;
-  s.argv = {(bin / tool).string(), "-h", PostgresHost(config), "-p", std::to_string(config.stack.postgres_port), "-U",
-            config.stack.postgres_user, "--no-password"};
+  s.argv = {(bin / tool).string(),
+            "-h",
+            PostgresHost(config),
+            "-p",
+            std::to_string(config.stack.postgres_port),
+            "-U",
+            config.stack.postgres_user,
+            "--no-password"};
   s.env = {{"PGPASSWORD", config.stack.postgres_password}, {"PGCONNECT_TIMEOUT", "10"}};
   s.new_session = false;
   return s;

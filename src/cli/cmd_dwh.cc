@@ -35,8 +35,8 @@ void RunFacts(ClickHouseClient& client, const Config& config, const DwhOptions& 
                              s.seconds);
     return;
   }
-  std::cout << fmt::format("facts: rebuilt {} day(s) ({}) in {} batch(es): {} rows in {:.1f} s\n",
-                           s.days.size(), DescribeDays(s.days), s.batches, s.rows, s.seconds);
+  std::cout << fmt::format("facts: rebuilt {} day(s) ({}) in {} batch(es): {} rows in {:.1f} s\n", s.days.size(),
+                           DescribeDays(s.days), s.batches, s.rows, s.seconds);
 }
 
 void RunDim(const DimBuildSummary& s) {
@@ -114,12 +114,16 @@ void RegisterDwh(CLI::App& app, GlobalOptions& global) {
   auto interval_ms = std::make_shared<int>(5000);
   auto dims_every_ms = std::make_shared<int>(60000);
   watch_cmd->add_option("--interval-ms", *interval_ms, "pause between micro-builds")
-      ->capture_default_str()->check(CLI::Range(100, 3'600'000));
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3'600'000));
   watch_cmd->add_option("--dims-every-ms", *dims_every_ms, "rebuild dim_users and dim_geo at most this often")
-      ->capture_default_str()->check(CLI::Range(0, 86'400'000));
-  watch_cmd->add_option("--overlap-seconds", watch->build.overlap_seconds,
-                        "also treat rows ingested this long before the last watermark as new")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86'400'000));
+  watch_cmd
+      ->add_option("--overlap-seconds", watch->build.overlap_seconds,
+                   "also treat rows ingested this long before the last watermark as new")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   watch_cmd->callback([&global, watch, interval_ms, dims_every_ms] {
     watch->interval = std::chrono::milliseconds(*interval_ms);
     watch->dims_every = std::chrono::milliseconds(*dims_every_ms);
@@ -136,18 +140,18 @@ void RegisterDwh(CLI::App& app, GlobalOptions& global) {
     const char* name;
     const char* help;
   };
-  for (Single s : {Single{"users", "rebuild dim_users from fact_events"},
-                   Single{"geo", "rebuild dim_geo from fact_events"},
-                   Single{"optimize", "merge the aggregate and dimension partitions (FINAL)"},
-                   Single{"verify", "check the warehouse; exit 1 naming each inconsistency"}}) {
+  for (Single s :
+       {Single{"users", "rebuild dim_users from fact_events"}, Single{"geo", "rebuild dim_geo from fact_events"},
+        Single{"optimize", "merge the aggregate and dimension partitions (FINAL)"},
+        Single{"verify", "check the warehouse; exit 1 naming each inconsistency"}}) {
     std::string name = s.name;
     dwh->add_subcommand(name, s.help)->callback([&global, options, name] {
       RunSteps(global.LoadConfig(), name, *options);
     });
   }
 
-  auto* clear = dwh->add_subcommand("clear-staging",
-                                    "drop staging partitions older than staging_keep_days whose rows are in fact_events");
+  auto* clear = dwh->add_subcommand(
+      "clear-staging", "drop staging partitions older than staging_keep_days whose rows are in fact_events");
   auto dry_run = std::make_shared<bool>(false);
   clear->add_flag("--dry-run", *dry_run, "print what would be dropped; drop nothing");
   clear->callback([&global, dry_run] {
@@ -158,7 +162,8 @@ void RegisterDwh(CLI::App& app, GlobalOptions& global) {
     r.ttl = false;
     RetentionSummary s = RunRetention(client, config, r);
     for (const auto& a : s.dropped) {
-      std::cout << (*dry_run ? "would drop " : "dropped ") << a.table << " " << a.partition << " (" << a.reason << ")\n";
+      std::cout << (*dry_run ? "would drop " : "dropped ") << a.table << " " << a.partition << " (" << a.reason
+                << ")\n";
     }
     std::cout << fmt::format("clear-staging: {} {} partition(s), kept {}\n", *dry_run ? "would drop" : "dropped",
                              s.dropped.size(), s.kept.size());

@@ -38,8 +38,8 @@ void RegisterIngest(CLI::App& app, GlobalOptions& global) {
     Report("verify_data_load", VerifyLoad(client, config.clickhouse.database, *dir));
   });
 
-  auto* validate = ingest->add_subcommand(
-      "validate", "each topic's dead-letter share over the last hour is at most 5%");
+  auto* validate =
+      ingest->add_subcommand("validate", "each topic's dead-letter share over the last hour is at most 5%");
   validate->callback([&global] {
     Config config = global.LoadConfig();
     ClickHouseClient client(config.clickhouse);

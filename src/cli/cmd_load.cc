@@ -25,10 +25,11 @@ void RegisterLoad(CLI::App& app, GlobalOptions& global) {
     Config config = global.LoadConfig();
     options->serve_metrics = options->follow && !*no_metrics;
     LoaderSummary s = RunLoader(config, *options, StopOnSignals());
-    std::cout << fmt::format("loaded {} rows and {} dead letters in {} batches from {} partitions in {:.1f} s "
-                             "({:.0f} rows/s); lag {}\n",
-                             s.rows, s.dead_letters, s.batches, s.partitions_assigned, s.seconds,
-                             s.seconds > 0 ? (s.rows + s.dead_letters) / s.seconds : 0.0, s.lag);
+    std::cout << fmt::format(
+        "loaded {} rows and {} dead letters in {} batches from {} partitions in {:.1f} s "
+        "({:.0f} rows/s); lag {}\n",
+        s.rows, s.dead_letters, s.batches, s.partitions_assigned, s.seconds,
+        s.seconds > 0 ? (s.rows + s.dead_letters) / s.seconds : 0.0, s.lag);
   });
 }
 

@@ -28,11 +28,10 @@ void RegisterMigrate(CLI::App& app, GlobalOptions& global) {
     if (result.applied.empty()) {
       std::cout << "schema up to date (" << result.total << " migrations)\n";
     } else if (*dry_run) {
-      std::cout << "-- " << result.applied.size() << " of " << result.total
-                << " migrations pending\n";
+      std::cout << "-- " << result.applied.size() << " of " << result.total << " migrations pending\n";
     } else {
-      std::cout << "schema up to date (" << result.total << " migrations, "
-                << result.applied.size() << " applied now)\n";
+      std::cout << "schema up to date (" << result.total << " migrations, " << result.applied.size()
+                << " applied now)\n";
     }
   });
 }

@@ -26,10 +26,9 @@ struct ProduceArgs {
 
 void RegisterProduce(CLI::App& app, GlobalOptions& global) {
   auto args = std::make_shared<ProduceArgs>();
-  auto* cmd = app.add_subcommand(
-      "produce", "send JSONL files to Kafka: every non-empty line, keyed by event_id or click_id");
-  auto* topic = cmd->add_option("--topic", args->topic,
-                                "topic: one of " + TopicNamesText());
+  auto* cmd =
+      app.add_subcommand("produce", "send JSONL files to Kafka: every non-empty line, keyed by event_id or click_id");
+  auto* topic = cmd->add_option("--topic", args->topic, "topic: one of " + TopicNamesText());
   auto* file = cmd->add_option("--file", args->file, "JSONL file to send to --topic");
   auto* dir = cmd->add_option("--dir", args->dir, "folder with the four files <topic>.jsonl, each sent to its topic");
   topic->needs(file);

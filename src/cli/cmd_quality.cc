@@ -35,15 +35,14 @@ struct QualityOptions {
 // Runs one check and records its rows at once, so a later check that throws loses nothing.
 // A check whose queries fail is recorded as failed with the reason, so the report says why
 // instead of only "not run"; if even that cannot be written, the original error stands.
-std::vector<QualityResult> RunAndRecord(ClickHouseClient& client, const Config& config,
-                                        const std::string& name, const std::string& run_id) {
+std::vector<QualityResult> RunAndRecord(ClickHouseClient& client, const Config& config, const std::string& name,
+                                        const std::string& run_id) {
   std::vector<QualityResult> results;
   try {
     results = RunQualityCheck(client, config, name);
   } catch (const Error& e) {
     spdlog::error("{}: could not run: {}", name, e.what());
-    QualityResult failed{name, "", QualityStatus::kFail, -1, 0,
-                         std::string("check could not run: ") + e.what()};
+    QualityResult failed{name, "", QualityStatus::kFail, -1, 0, std::string("check could not run: ") + e.what()};
     const std::exception_ptr original = std::current_exception();
     try {
       RecordQualityResults(client, config, run_id, FormatUtc(std::chrono::system_clock::now()), {failed});
@@ -54,8 +53,8 @@ std::vector<QualityResult> RunAndRecord(ClickHouseClient& client, const Config& 
   }
   RecordQualityResults(client, config, run_id, FormatUtc(std::chrono::system_clock::now()), results);
   const auto summary = SummariseChecks(results, {name}).front();
-  spdlog::info("{}: {} ({} results, {} failed, {} warned)", name, StatusName(summary.status),
-               summary.results, summary.failed, summary.warned);
+  spdlog::info("{}: {} ({} results, {} failed, {} warned)", name, StatusName(summary.status), summary.results,
+               summary.failed, summary.warned);
   return results;
 }
 
@@ -90,8 +89,7 @@ void Run(const Config& config, const QualityOptions& options) {
 
   if (options.check == kReportCheck) {
     auto results = LoadQualityResults(client, config, options.run_id);
-    const std::string label = options.run_id.empty() ? "latest run of each check in the last hour"
-                                                     : options.run_id;
+    const std::string label = options.run_id.empty() ? "latest run of each check in the last hour" : options.run_id;
     const std::string file_id = options.run_id.empty() ? NewQualityRunId(now) : options.run_id;
     WriteReport(config, options, file_id, RenderQualityReport(label, FormatUtc(now), results, names));
     auto summaries = SummariseChecks(results, names);
@@ -127,16 +125,15 @@ void RegisterQuality(CLI::App& app, GlobalOptions& global) {
   auto options = std::make_shared<QualityOptions>();
   std::vector<std::string> choices = QualityCheckNames();
   choices.push_back(kReportCheck);
-  run->add_option("--check", options->check, "run only this check, or only the report")
-      ->check(CLI::IsMember(choices));
+  run->add_option("--check", options->check, "run only this check, or only the report")->check(CLI::IsMember(choices));
   run->add_option("--run-id", options->run_id,
                   "id shared by the rows of one run (the DAG passes its run id to every task)");
-  run->add_option("--report", options->report,
-                  "Markdown report file (default <data_dir>/reports/quality-<run id>.md)");
+  run->add_option("--report", options->report, "Markdown report file (default <data_dir>/reports/quality-<run id>.md)");
   run->callback([&global, options] {
     if (!options->report.empty() && !options->check.empty() && options->check != kReportCheck) {
-      throw CLI::ValidationError("--report", "a single check writes no report; use it with a full "
-                                             "run or --check generate_quality_report");
+      throw CLI::ValidationError("--report",
+                                 "a single check writes no report; use it with a full "
+                                 "run or --check generate_quality_report");
     }
     Run(global.LoadConfig(), *options);
   });

@@ -35,8 +35,7 @@ std::string FirstKeyword(std::string_view sql) {
 bool ReturnsRows(std::string_view sql) {
   static const char* kKeywords[] = {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN"};
   std::string word = FirstKeyword(sql);
-  return std::any_of(std::begin(kKeywords), std::end(kKeywords),
-                     [&](const char* k) { return word == k; });
+  return std::any_of(std::begin(kKeywords), std::end(kKeywords), [&](const char* k) { return word == k; });
 }
 
 // The user asked for a format of their own; print the server's answer untouched.
@@ -51,13 +50,26 @@ std::string DisplayValue(std::string_view value) {
   std::string out;
   for (char c : value) {
     switch (c) {
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\0': out += "\\0"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default: out += c;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -65,9 +77,8 @@ std::string DisplayValue(std::string_view value) {
 
 size_t DisplayWidth(std::string_view text) {
   // Code points, not bytes: city names and user agents are UTF-8.
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 bool IsNumericType(std::string_view type) {
@@ -137,8 +148,7 @@ void RegisterSql(CLI::App& app, GlobalOptions& global) {
     ClickHouseClient client(config.clickhouse);
     // Before `clickflow migrate` the database does not exist and naming it would fail every
     // statement, CREATE DATABASE included.
-    if (client.QueryInt("SELECT count() FROM system.databases WHERE name = " +
-                        Quote(config.clickhouse.database)) > 0) {
+    if (client.QueryInt("SELECT count() FROM system.databases WHERE name = " + Quote(config.clickhouse.database)) > 0) {
       client.SetDefaultDatabase(config.clickhouse.database);
     }
     std::string sql = *query;

@@ -31,9 +31,8 @@ void RegisterStack(CLI::App& app, GlobalOptions& global) {
   logs->add_option("component", *component, "postgres, clickhouse, kafka or supervisor (default: all)");
   logs->add_option("-n,--lines", *lines, "lines from the end of each log");
   logs->add_flag("-f,--follow", *follow, "keep printing new lines");
-  logs->callback([&global, component, lines, follow] {
-    stack::StackLogs(global.LoadConfig(), *component, *lines, *follow);
-  });
+  logs->callback(
+      [&global, component, lines, follow] { stack::StackLogs(global.LoadConfig(), *component, *lines, *follow); });
 
   auto* supervise = stack_cmd->add_subcommand("supervise", "run the supervisor in the foreground (used by up)");
   supervise->group("");  // hidden from --help

@@ -19,11 +19,11 @@ void RegisterSuperset(CLI::App& app, GlobalOptions& global) {
   import->add_flag("--force", *force, "import even if this bundle was imported there already");
   import->callback([&global, url, force] {
     Config config = global.LoadConfig();
-    const std::string target = url->empty() ? stack::SupersetLocalUrl(config) : *url;
-    const bool imported = stack::SupersetHome(config).ImportAssets(target, *force);
-    std::cout << (imported ? "imported " : "already imported (use --force to import again): ")
-              << config.Resource("superset/assets").string() << " into " << target << "\n";
-  });
-}
+  const std::string target = url->empty() ? stack::SupersetLocalUrl(config) : *url;
+  const bool imported = stack::SupersetHome(config).ImportAssets(target, *force);
+  std::cout << (imported ? "imported " : "already imported (use --force to import again): ")
+            << config.Resource("superset/assets").string() << " into " << target << "\n";
+});
+}  // namespace clickflow::cli
 
 }  // namespace clickflow::cli

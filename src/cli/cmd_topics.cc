@@ -33,16 +33,15 @@ void RegisterTopics(CLI::App& app, GlobalOptions& global) {
   auto* topics = app.add_subcommand("topics", "create, list or describe the Kafka topics");
   topics->require_subcommand(1);
 
-  topics->add_subcommand("create", "create the four topics (existing ones are left as they are)")
-      ->callback([&global] {
-        Config config = global.LoadConfig();
-        kafka::Admin admin(config.kafka.bootstrap_servers);
-        auto created = admin.CreateTopics(PlatformTopicSpecs(config));
-        for (const auto& name : TopicNames()) {
-          bool is_new = std::find(created.begin(), created.end(), name) != created.end();
-          std::cout << fmt::format("{:<16} {}\n", name, is_new ? "created" : "exists");
-        }
-      });
+  topics->add_subcommand("create", "create the four topics (existing ones are left as they are)")->callback([&global] {
+    Config config = global.LoadConfig();
+    kafka::Admin admin(config.kafka.bootstrap_servers);
+    auto created = admin.CreateTopics(PlatformTopicSpecs(config));
+    for (const auto& name : TopicNames()) {
+      bool is_new = std::find(created.begin(), created.end(), name) != created.end();
+      std::cout << fmt::format("{:<16} {}\n", name, is_new ? "created" : "exists");
+    }
+  });
 
   topics->add_subcommand("list", "list the cluster's topics")->callback([&global] {
     Config config = global.LoadConfig();
@@ -73,9 +72,8 @@ void RegisterTopics(CLI::App& app, GlobalOptions& global) {
       auto retention = topic.configs.count("retention.ms") ? topic.configs.at("retention.ms") : "?";
       std::cout << fmt::format("{}  partitions={}  retention.ms={}\n", topic.name, topic.partitions.size(), retention);
       for (const auto& p : topic.partitions) {
-        std::cout << fmt::format("  partition {}  leader={}  replicas={}  isr={}  offsets={}..{}\n", p.id,
-                                 p.leader, JoinInts(p.replicas), JoinInts(p.isrs), p.low_watermark,
-                                 p.high_watermark);
+        std::cout << fmt::format("  partition {}  leader={}  replicas={}  isr={}  offsets={}..{}\n", p.id, p.leader,
+                                 JoinInts(p.replicas), JoinInts(p.isrs), p.low_watermark, p.high_watermark);
       }
     }
   });

@@ -3,8 +3,8 @@
 
 #include <iostream>
 
-#include "clickflow_version.h"
 #include "cli/commands.h"
+#include "clickflow_version.h"
 #include "common/error.h"
 #include "common/log.h"
 

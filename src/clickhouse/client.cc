@@ -88,8 +88,7 @@ ClickHouseClient::~ClickHouseClient() = default;
 
 std::string ClickHouseClient::BuildUrl(const ClickHouseSettings& params) { return ClickHouseUrl(http_, url_, params); }
 
-ClickHouseClient::Response ClickHouseClient::Perform(const std::string& url, std::string_view body,
-                                                     bool post) {
+ClickHouseClient::Response ClickHouseClient::Perform(const std::string& url, std::string_view body, bool post) {
   Response response;
   HttpRequest request;
   request.method = post ? HttpMethod::kPost : HttpMethod::kGet;
@@ -135,8 +134,8 @@ void ClickHouseClient::Execute(const std::string& sql, const ClickHouseSettings&
   Send(sql, std::move(params), sql);
 }
 
-void ClickHouseClient::Insert(const std::string& table_and_columns, const std::string& format,
-                              std::string_view data, const ClickHouseSettings& settings) {
+void ClickHouseClient::Insert(const std::string& table_and_columns, const std::string& format, std::string_view data,
+                              const ClickHouseSettings& settings) {
   ClickHouseSettings params = settings;
   std::string query = fmt::format("INSERT INTO {} FORMAT {}", table_and_columns, format);
   params["query"] = query;
@@ -150,8 +149,7 @@ int64_t ClickHouseClient::QueryInt(const std::string& sql, const ClickHouseSetti
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-    throw Error(fmt::format("expected one integer from ClickHouse, got '{}' [{}]", Abbreviate(text),
-                            Abbreviate(sql)));
+    throw Error(fmt::format("expected one integer from ClickHouse, got '{}' [{}]", Abbreviate(text), Abbreviate(sql)));
   }
   return value;
 }

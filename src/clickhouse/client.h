@@ -68,8 +68,7 @@ class ClickHouseClient {
 
   // Runs a statement that returns rows and gives back the body. `format` applies when the SQL
   // has no FORMAT clause of its own (empty = the server's TabSeparated).
-  std::string Query(const std::string& sql, const std::string& format = "",
-                    const ClickHouseSettings& settings = {});
+  std::string Query(const std::string& sql, const std::string& format = "", const ClickHouseSettings& settings = {});
 
   // Runs a statement for its effect (DDL, INSERT ... SELECT, ALTER); the body is discarded.
   void Execute(const std::string& sql, const ClickHouseSettings& settings = {});
@@ -77,8 +76,8 @@ class ClickHouseClient {
   // INSERT INTO <table_and_columns> FORMAT <format> with `data` as the rows. The query goes in
   // the URL and `data` is posted as is, without a copy, so batches of any size cost no memory
   // beyond the caller's buffer.
-  void Insert(const std::string& table_and_columns, const std::string& format,
-              std::string_view data, const ClickHouseSettings& settings = {});
+  void Insert(const std::string& table_and_columns, const std::string& format, std::string_view data,
+              const ClickHouseSettings& settings = {});
 
   // The single number a query returns (count(), max(...)); throws Error if it is not one.
   int64_t QueryInt(const std::string& sql, const ClickHouseSettings& settings = {});
@@ -96,8 +95,7 @@ class ClickHouseClient {
   };
   Response Perform(const std::string& url, std::string_view body, bool post);
   std::string BuildUrl(const ClickHouseSettings& params);
-  std::string Send(const std::string& sql_for_errors, ClickHouseSettings params,
-                   std::string_view body);
+  std::string Send(const std::string& sql_for_errors, ClickHouseSettings params, std::string_view body);
 
   std::string url_;
   std::string database_;
@@ -116,8 +114,8 @@ std::string QuoteIdentifier(std::string_view name);
 // "Code: 60, e.displayText() = DB::Exception: ..., e.what() = DB::Exception" or the newer
 // "Code: 60. DB::Exception: ... (UNKNOWN_TABLE) (version 24.8.4.13 (official build))".
 struct ParsedServerError {
-  int code = 0;          // 0 when the text carries no code
-  std::string message;   // trimmed; the whole text when it does not follow either format
+  int code = 0;         // 0 when the text carries no code
+  std::string message;  // trimmed; the whole text when it does not follow either format
 };
 ParsedServerError ParseServerError(std::string_view body);
 

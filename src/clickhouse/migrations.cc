@@ -12,8 +12,8 @@
 #include "clickhouse/client.h"
 #include "clickhouse/rows.h"
 #include "common/error.h"
-#include "common/sha256.h"
 #include "common/log.h"
+#include "common/sha256.h"
 #include "common/template.h"
 
 namespace clickflow {
@@ -54,8 +54,8 @@ struct Recorded {
 
 std::map<uint32_t, Recorded> ReadRecorded(ClickHouseClient& client, const std::string& db) {
   std::map<uint32_t, Recorded> recorded;
-  const Rows rows =
-      QueryRows(client, fmt::format("SELECT version, name, checksum FROM {}.schema_migrations ORDER BY applied_at", db));
+  const Rows rows = QueryRows(
+      client, fmt::format("SELECT version, name, checksum FROM {}.schema_migrations ORDER BY applied_at", db));
   for (const Row& row : rows) {
     if (row.size() != 3) throw Error(fmt::format("{}.schema_migrations: unexpected row of {} fields", db, row.size()));
     // Two migrate runs racing may both record a version; the rows are identical, keep one.
@@ -76,8 +76,7 @@ std::vector<Migration> LoadMigrations(const fs::path& dir) {
     std::string name = entry.path().filename().string();
     std::smatch match;
     if (!std::regex_match(name, match, kName)) {
-      throw Error(fmt::format("{}: migration files are named NNNN_name.sql (lowercase)",
-                              entry.path().string()));
+      throw Error(fmt::format("{}: migration files are named NNNN_name.sql (lowercase)", entry.path().string()));
     }
     Migration m;
     m.version = static_cast<uint32_t>(std::stoul(match[1].str()));
@@ -86,8 +85,7 @@ std::vector<Migration> LoadMigrations(const fs::path& dir) {
     m.text = ReadFile(entry.path());
     m.checksum = Sha256Hex(m.text);
     if (auto [it, fresh] = seen.emplace(m.version, name); !fresh) {
-      throw Error(fmt::format("{}: version {:04} is also used by {}", entry.path().string(), m.version,
-                              it->second));
+      throw Error(fmt::format("{}: version {:04} is also used by {}", entry.path().string(), m.version, it->second));
     }
     migrations.push_back(std::move(m));
   }
@@ -108,8 +106,8 @@ RenderContext MakeRenderContext(const Config& config, const ServerVersion& serve
 std::string RenderMigration(std::string_view text, const RenderContext& context) {
   // The name is spliced into DDL unquoted, so it must not be able to carry anything but a name.
   if (!IsIdentifier(context.database)) {
-    throw Error(fmt::format("clickhouse.database: '{}' is not a plain name ([A-Za-z_][A-Za-z0-9_]*)",
-                            context.database));
+    throw Error(
+        fmt::format("clickhouse.database: '{}' is not a plain name ([A-Za-z_][A-Za-z0-9_]*)", context.database));
   }
   std::string out;
   out.reserve(text.size());
@@ -170,18 +168,17 @@ std::vector<std::string> SplitStatements(std::string_view text) {
   return statements;
 }
 
-MigrateResult Migrate(ClickHouseClient& client, const Config& config,
-                      const std::vector<Migration>& migrations, const MigrateOptions& options) {
+MigrateResult Migrate(ClickHouseClient& client, const Config& config, const std::vector<Migration>& migrations,
+                      const MigrateOptions& options) {
   ServerVersion server = QueryServerVersion(client);
   RenderContext context = MakeRenderContext(config, server);
   const std::string& db = context.database;
   RenderMigration("{db}", context);  // validates the database name before it reaches any SQL
   spdlog::debug("migrating {} on ClickHouse {}", db, server.ToString());
 
-  bool have_table = client.QueryInt(fmt::format(
-                        "SELECT count() FROM system.tables WHERE database = {} AND name = "
-                        "'schema_migrations'",
-                        Quote(db))) > 0;
+  bool have_table = client.QueryInt(fmt::format("SELECT count() FROM system.tables WHERE database = {} AND name = "
+                                                "'schema_migrations'",
+                                                Quote(db))) > 0;
   if (!options.dry_run) {
     client.Execute(fmt::format("CREATE DATABASE IF NOT EXISTS {}", db));
     client.Execute(fmt::format(kCreateSchemaMigrations, db));
@@ -200,14 +197,13 @@ MigrateResult Migrate(ClickHouseClient& client, const Config& config,
       // An applied migration is history: editing it would leave servers that ran the old text
       // and servers that run the new one with different schemas.
       if (it->second.checksum != m.checksum) {
-        throw Error(fmt::format(
-            "{}: changed after it was applied (recorded checksum {}, file now {}); add a new "
-            "migration instead of editing this one",
-            m.path.string(), it->second.checksum, m.checksum));
+        throw Error(
+            fmt::format("{}: changed after it was applied (recorded checksum {}, file now {}); add a new "
+                        "migration instead of editing this one",
+                        m.path.string(), it->second.checksum, m.checksum));
       }
       if (it->second.name != m.name) {
-        spdlog::warn("migration {:04} was applied as {} and is now named {}", m.version,
-                     it->second.name, m.name);
+        spdlog::warn("migration {:04} was applied as {} and is now named {}", m.version, it->second.name, m.name);
       }
       continue;
     }
@@ -228,16 +224,15 @@ MigrateResult Migrate(ClickHouseClient& client, const Config& config,
         }
       }
       client.Execute(fmt::format(
-          "INSERT INTO {}.schema_migrations (version, name, checksum, applied_at) VALUES ({}, {}, {}, now())",
-          db, m.version, Quote(m.name), Quote(m.checksum)));
+          "INSERT INTO {}.schema_migrations (version, name, checksum, applied_at) VALUES ({}, {}, {}, now())", db,
+          m.version, Quote(m.name), Quote(m.checksum)));
       spdlog::debug("applied {} ({} statements)", m.name, applied.statements.size());
     }
     result.applied.push_back(std::move(applied));
   }
   for (const auto& [version, r] : recorded) {
     if (!on_disk.contains(version)) {
-      spdlog::warn("migration {} is recorded in {}.schema_migrations but not on disk (a newer clickflow?)",
-                   r.name, db);
+      spdlog::warn("migration {} is recorded in {}.schema_migrations but not on disk (a newer clickflow?)", r.name, db);
     }
   }
   return result;

@@ -24,11 +24,11 @@ namespace clickflow {
 class ClickHouseClient;
 
 struct Migration {
-  uint32_t version = 0;          // NNNN
-  std::string name;              // the file name, e.g. "0001_staging.sql"
+  uint32_t version = 0;  // NNNN
+  std::string name;      // the file name, e.g. "0001_staging.sql"
   std::filesystem::path path;
-  std::string text;              // the file as written (checksummed), before rendering
-  std::string checksum;          // SHA-256 of text, hex: `sha256sum` gives the same
+  std::string text;      // the file as written (checksummed), before rendering
+  std::string checksum;  // SHA-256 of text, hex: `sha256sum` gives the same
 };
 
 // Reads every *.sql file of `dir`, sorted by version. A .sql file not named NNNN_name.sql,
@@ -69,7 +69,7 @@ struct MigrateResult {
 
 // Creates the database and schema_migrations if needed, checks every recorded migration's
 // checksum (a changed file is an error naming it) and applies the pending ones in order.
-MigrateResult Migrate(ClickHouseClient& client, const Config& config,
-                      const std::vector<Migration>& migrations, const MigrateOptions& options);
+MigrateResult Migrate(ClickHouseClient& client, const Config& config, const std::vector<Migration>& migrations,
+                      const MigrateOptions& options);
 
 }  // namespace clickflow

@@ -1,7 +1,7 @@
 #include "clickhouse/rows.h"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 
 #include "clickhouse/client.h"
 #include "common/error.h"
@@ -54,13 +54,26 @@ std::string UnescapeTabSeparated(std::string_view field) {
       continue;
     }
     switch (const char c = field[++i]) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case '0': out += '\0'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      default: out += c;  // \\ \' and any other escaped character stand for themselves
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      default:
+        out += c;  // \\ \' and any other escaped character stand for themselves
     }
   }
   return out;

@@ -93,8 +93,7 @@ std::vector<Field> Fields(Config& c) {
 }
 
 // Sets a field from its textual form (YAML scalar or environment value).
-void Assign(const Field& field, const std::string& text, const std::string& source,
-            const fs::path& base_dir) {
+void Assign(const Field& field, const std::string& text, const std::string& source, const fs::path& base_dir) {
   if (auto* s = std::get_if<std::string*>(&field.target)) {
     **s = text;
   } else if (auto* p = std::get_if<fs::path*>(&field.target)) {
@@ -121,8 +120,7 @@ void Assign(const Field& field, const std::string& text, const std::string& sour
     }
     if (value < field.min || value > field.max) {
       Fail(source, field.Name(),
-           "value " + text + " is out of range [" + std::to_string(field.min) + ", " +
-               std::to_string(field.max) + "]");
+           "value " + text + " is out of range [" + std::to_string(field.min) + ", " + std::to_string(field.max) + "]");
     }
     **d = value;
   } else {
@@ -138,15 +136,13 @@ void Assign(const Field& field, const std::string& text, const std::string& sour
     }
     if (value < field.min || value > field.max) {
       Fail(source, field.Name(),
-           "value " + text + " is out of range [" + std::to_string(field.min) + ", " +
-               std::to_string(field.max) + "]");
+           "value " + text + " is out of range [" + std::to_string(field.min) + ", " + std::to_string(field.max) + "]");
     }
     *std::get<int*>(field.target) = static_cast<int>(value);
   }
 }
 
-const Field* Find(const std::vector<Field>& fields, const std::string& section,
-                  const std::string& key) {
+const Field* Find(const std::vector<Field>& fields, const std::string& section, const std::string& key) {
   for (const auto& f : fields) {
     if (f.section == section && f.key == key) return &f;
   }
@@ -157,8 +153,7 @@ bool IsSection(const std::vector<Field>& fields, const std::string& name) {
   return std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.section == name; });
 }
 
-void AssignNode(const Field& field, const YAML::Node& node, const std::string& source,
-                const fs::path& base_dir) {
+void AssignNode(const Field& field, const YAML::Node& node, const std::string& source, const fs::path& base_dir) {
   if (!node.IsScalar()) Fail(source, field.Name(), "expected a single value, not a list or map");
   Assign(field, node.Scalar(), source, base_dir);
 }
@@ -235,12 +230,9 @@ Config Finish(Config c) {
 
 }  // namespace
 
-fs::path Config::DepsDir() const {
-  return stack.deps_dir.empty() ? data_dir / "deps" : fs::path(stack.deps_dir);
-}
+fs::path Config::DepsDir() const { return stack.deps_dir.empty() ? data_dir / "deps" : fs::path(stack.deps_dir); }
 
-Config ParseConfig(const std::string& yaml_text, const std::string& source_name,
-                   const fs::path& base_dir) {
+Config ParseConfig(const std::string& yaml_text, const std::string& source_name, const fs::path& base_dir) {
   Config c;
   c.source = source_name;
   std::vector<Field> fields = Fields(c);
@@ -289,20 +281,22 @@ std::string ToYaml(const Config& config) {
       if (value.find('\r') != std::string::npos) out << YAML::DoubleQuoted;
       out << value;
     };
-    std::visit([&](auto* p) {
-      using T = std::remove_pointer_t<decltype(p)>;
-      if constexpr (std::is_same_v<T, fs::path>) {
-        emit_text(p->string());
-      } else if constexpr (std::is_same_v<T, std::string>) {
-        emit_text(*p);
-      } else if constexpr (std::is_same_v<T, double>) {
-        // Shortest text that reads back as the same value: 0.05, not 0.050000000000000003.
-        char text[32];
-        out << std::string(text, std::to_chars(text, text + sizeof text, *p).ptr);
-      } else {
-        out << *p;
-      }
-    }, f.target);
+    std::visit(
+        [&](auto* p) {
+          using T = std::remove_pointer_t<decltype(p)>;
+          if constexpr (std::is_same_v<T, fs::path>) {
+            emit_text(p->string());
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            emit_text(*p);
+          } else if constexpr (std::is_same_v<T, double>) {
+            // Shortest text that reads back as the same value: 0.05, not 0.050000000000000003.
+            char text[32];
+            out << std::string(text, std::to_chars(text, text + sizeof text, *p).ptr);
+          } else {
+            out << *p;
+          }
+        },
+        f.target);
   }
   if (!open_section.empty()) out << YAML::EndMap;
   out << YAML::EndMap;

@@ -113,8 +113,7 @@ struct Config {
 Config LoadConfig(const std::string& path);
 
 // Parses YAML text as if read from `source_name` (used by LoadConfig and by tests).
-Config ParseConfig(const std::string& yaml_text, const std::string& source_name,
-                   const std::filesystem::path& base_dir);
+Config ParseConfig(const std::string& yaml_text, const std::string& source_name, const std::filesystem::path& base_dir);
 
 // Writes the config back as YAML (for rendering test and stack configs).
 std::string ToYaml(const Config& config);

@@ -48,7 +48,8 @@ size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
   if (colon == std::string_view::npos) return n;  // the status line, the blank end of the headers
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
   t->request->on_header(line.substr(0, colon), value);
   return n;
 }

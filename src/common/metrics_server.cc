@@ -65,8 +65,8 @@ void MetricsServer::Serve() {
       }
     }
     const std::string response = "HTTP/1.1 " + status + "\r\nContent-Type: " + content_type +
-                                 "\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                                 "\r\nContent-Length: " + std::to_string(body.size()) +
+                                 "\r\nConnection: close\r\n\r\n" + body;
     (void)!::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
     ::close(fd);
   }

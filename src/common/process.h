@@ -13,12 +13,12 @@
 namespace clickflow {
 
 struct SpawnOptions {
-  std::vector<std::string> argv;              // argv[0] is looked up on PATH
-  std::map<std::string, std::string> env;     // added to (or replacing in) the inherited env
-  std::filesystem::path log_file;             // stdout+stderr appended here; empty = inherit
-  std::filesystem::path working_dir;          // empty = current
-  std::string run_as_user;                    // switch to this user (root only); empty = stay
-  bool new_session = true;                    // own process group, so Stop() reaches children
+  std::vector<std::string> argv;           // argv[0] is looked up on PATH
+  std::map<std::string, std::string> env;  // added to (or replacing in) the inherited env
+  std::filesystem::path log_file;          // stdout+stderr appended here; empty = inherit
+  std::filesystem::path working_dir;       // empty = current
+  std::string run_as_user;                 // switch to this user (root only); empty = stay
+  bool new_session = true;                 // own process group, so Stop() reaches children
 };
 
 // Starts the process and returns its pid; throws Error when it cannot be executed.

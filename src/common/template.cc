@@ -62,8 +62,8 @@ void WriteFile(const fs::path& dest, const std::string& content, fs::perms mode)
   fs::rename(tmp, dest);
 }
 
-void RenderTemplateFile(const fs::path& source, const fs::path& dest,
-                        const std::map<std::string, std::string>& values, fs::perms mode) {
+void RenderTemplateFile(const fs::path& source, const fs::path& dest, const std::map<std::string, std::string>& values,
+                        fs::perms mode) {
   WriteFile(dest, RenderTemplate(ReadFile(source), values, source.string()), mode);
 }
 
@@ -71,12 +71,23 @@ std::string XmlEscape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

@@ -79,10 +79,18 @@ class Builder {
     const std::string_view last = LastNames()[rng_.Below(LastNames().size())];
     const std::string_view domain = EmailDomains()[Pick(rng_, EmailDomains())].value;
     switch (rng_.Below(4)) {
-      case 0: u.email = fmt::format("{}{}@{}", first[0], last, domain); break;
-      case 1: u.email = fmt::format("{}.{}@{}", first, last, domain); break;
-      case 2: u.email = fmt::format("{}{}{}@{}", first, last, rng_.Between(1, 99), domain); break;
-      default: u.email = fmt::format("{}{}@{}", first, rng_.Between(1970, 2005), domain); break;
+      case 0:
+        u.email = fmt::format("{}{}@{}", first[0], last, domain);
+        break;
+      case 1:
+        u.email = fmt::format("{}.{}@{}", first, last, domain);
+        break;
+      case 2:
+        u.email = fmt::format("{}{}{}@{}", first, last, rng_.Between(1, 99), domain);
+        break;
+      default:
+        u.email = fmt::format("{}{}@{}", first, rng_.Between(1970, 2005), domain);
+        break;
     }
     model_.users.push_back(std::move(u));
     return static_cast<uint32_t>(model_.users.size() - 1);
@@ -120,8 +128,7 @@ class Builder {
   int64_t SessionStart() {
     const int64_t day = static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(options_.days)));
     const int64_t hour = static_cast<int64_t>(Pick(rng_, HourWeights()));
-    return start_us_ + (day * 24 + hour) * 3600 * kSecond +
-           static_cast<int64_t>(rng_.Below(3600 * kSecond));
+    return start_us_ + (day * 24 + hour) * 3600 * kSecond + static_cast<int64_t>(rng_.Below(3600 * kSecond));
   }
 
   // One session down the funnel: each page a pageview, sometimes a click on it, then the next
@@ -195,8 +202,8 @@ class Builder {
     while (true) {
       const uint32_t a = static_cast<uint32_t>(rng_.Between(1, 223));
       const uint32_t b = static_cast<uint32_t>(rng_.Below(256));
-      if (a == 10 || a == 127 || (a == 172 && b >= 16 && b < 32) || (a == 192 && b == 168) ||
-          (a == 169 && b == 254) || (a == 100 && b >= 64 && b < 128))
+      if (a == 10 || a == 127 || (a == 172 && b >= 16 && b < 32) || (a == 192 && b == 168) || (a == 169 && b == 254) ||
+          (a == 100 && b >= 64 && b < 128))
         continue;
       return a << 24 | b << 16 | static_cast<uint32_t>(rng_.Below(256)) << 8 |
              static_cast<uint32_t>(rng_.Between(1, 254));
@@ -218,13 +225,11 @@ uint64_t MakeLate(const Options& options, std::vector<Event>& events) {
     Rng rng(options.seed, kLateStream);
     for (Event& e : events) {
       if (!rng.Chance(options.late_rate)) continue;
-      e.emit_us +=
-          rng.Between(2 * 3600, 72 * 3600) * kSecond + static_cast<int64_t>(rng.Below(kSecond));
+      e.emit_us += rng.Between(2 * 3600, 72 * 3600) * kSecond + static_cast<int64_t>(rng.Below(kSecond));
       ++late;
     }
   }
-  std::stable_sort(events.begin(), events.end(),
-                   [](const Event& a, const Event& b) { return a.emit_us < b.emit_us; });
+  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.emit_us < b.emit_us; });
   return late;
 }
 
@@ -267,9 +272,7 @@ class OutFile {
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) Fail();
     buffer_.clear();
   }
-  void Fail() const {
-    throw Error(fmt::format("cannot write {}: {}", tmp_.string(), std::strerror(errno)));
-  }
+  void Fail() const { throw Error(fmt::format("cannot write {}: {}", tmp_.string(), std::strerror(errno))); }
 
   std::filesystem::path path_, tmp_;
   std::FILE* file_ = nullptr;
@@ -278,8 +281,7 @@ class OutFile {
 
 void Validate(const Options& o) {
   if (o.out_dir.empty()) throw Error("generate: --out is required");
-  for (auto [name, rate] : {std::pair{"--duplicate-rate", o.duplicate_rate},
-                            std::pair{"--late-rate", o.late_rate},
+  for (auto [name, rate] : {std::pair{"--duplicate-rate", o.duplicate_rate}, std::pair{"--late-rate", o.late_rate},
                             std::pair{"--malformed-rate", o.malformed_rate}})
     if (!(rate >= 0 && rate <= 1)) throw Error(fmt::format("generate: {} must be in [0, 1]", name));
   if (o.days < 1 || o.days > 3660) throw Error("generate: --days must be in [1, 3660]");
@@ -291,14 +293,21 @@ void WriteManifest(const Options& o, const Summary& s) {
   nlohmann::ordered_json files;
   for (int k = 0; k < kFileCount; ++k) {
     const FileCounts& c = s.files[k];
-    files[std::string(FileName(FileKind(k)))] = {{"lines", c.lines}, {"malformed", c.malformed},
-                                                {"duplicates", c.duplicates}, {"late", c.late}};
+    files[std::string(FileName(FileKind(k)))] = {
+        {"lines", c.lines}, {"malformed", c.malformed}, {"duplicates", c.duplicates}, {"late", c.late}};
   }
-  const nlohmann::ordered_json manifest = {
-      {"generator", "clickflow generate"}, {"seed", o.seed}, {"events", s.events},
-      {"start", o.start}, {"days", o.days}, {"duplicate_rate", o.duplicate_rate},
-      {"late_rate", o.late_rate}, {"malformed_rate", o.malformed_rate},
-      {"sessions", s.sessions}, {"users", s.users}, {"late", s.late}, {"files", files}};
+  const nlohmann::ordered_json manifest = {{"generator", "clickflow generate"},
+                                           {"seed", o.seed},
+                                           {"events", s.events},
+                                           {"start", o.start},
+                                           {"days", o.days},
+                                           {"duplicate_rate", o.duplicate_rate},
+                                           {"late_rate", o.late_rate},
+                                           {"malformed_rate", o.malformed_rate},
+                                           {"sessions", s.sessions},
+                                           {"users", s.users},
+                                           {"late", s.late},
+                                           {"files", files}};
   OutFile out(o.out_dir / "manifest.json");
   const std::string text = manifest.dump(2);
   out.buffer().append(text.data(), text.data() + text.size());
@@ -344,8 +353,7 @@ Summary Generate(const Options& options) {
   LineWriter lines(model);
   Rng duplicate_rng(options.seed, kDuplicateStream);
   std::vector<Rng> malformed_rng;
-  for (int k = 0; k < kFileCount; ++k)
-    malformed_rng.emplace_back(options.seed, kMalformedStream + k);
+  for (int k = 0; k < kFileCount; ++k) malformed_rng.emplace_back(options.seed, kMalformedStream + k);
   // Duplicates wait a few events before their second copy goes out, as a producer retry would.
   struct Pending {
     uint64_t due;

@@ -14,9 +14,9 @@ struct Options {
   std::filesystem::path out_dir;
   uint64_t events = 1000;  // browser events before injections (= location, device, geo lines)
   uint64_t seed = 42;
-  double duplicate_rate = 0;  // per event: browser + location lines re-emitted a bit later
-  double late_rate = 0;       // per event: emitted hours to days after its timestamp
-  double malformed_rate = 0;  // per line and file: an extra line for the dead-letter table
+  double duplicate_rate = 0;                  // per event: browser + location lines re-emitted a bit later
+  double late_rate = 0;                       // per event: emitted hours to days after its timestamp
+  double malformed_rate = 0;                  // per line and file: an extra line for the dead-letter table
   std::string start = "2026-11-01 00:00:00";  // UTC; sessions start in [start, start + days)
   int days = 28;
 };

@@ -57,27 +57,14 @@ constexpr City kCities[] = {
 };
 
 constexpr LocaleShare kLocales[] = {
-    {"US", "en_US", 85}, {"US", "es_US", 15},
-    {"CA", "en_CA", 75}, {"CA", "fr_CA", 25},
-    {"MX", "es_MX", 95}, {"MX", "en_US", 5},
-    {"BR", "pt_BR", 95}, {"BR", "en_US", 5},
-    {"AR", "es_AR", 100},
-    {"GB", "en_GB", 95}, {"GB", "pl_PL", 5},
-    {"DE", "de_DE", 88}, {"DE", "en_US", 7}, {"DE", "tr_TR", 5},
-    {"FR", "fr_FR", 95}, {"FR", "en_US", 5},
-    {"ES", "es_ES", 85}, {"ES", "ca_ES", 15},
-    {"IT", "it_IT", 100},
-    {"NL", "nl_NL", 85}, {"NL", "en_US", 15},
-    {"PL", "pl_PL", 100},
-    {"SE", "sv_SE", 85}, {"SE", "en_US", 15},
-    {"TR", "tr_TR", 100},
-    {"NG", "en_NG", 80}, {"NG", "yo_NG", 12}, {"NG", "ha_NG", 8},
-    {"ZA", "en_ZA", 70}, {"ZA", "zu_ZA", 15}, {"ZA", "af_ZA", 15},
-    {"IN", "en_IN", 50}, {"IN", "hi_IN", 35}, {"IN", "bn_IN", 8}, {"IN", "sat_IN", 7},
-    {"ID", "id_ID", 100},
-    {"JP", "ja_JP", 100},
-    {"KR", "ko_KR", 100},
-    {"AU", "en_AU", 100},
+    {"US", "en_US", 85},  {"US", "es_US", 15},  {"CA", "en_CA", 75},  {"CA", "fr_CA", 25},  {"MX", "es_MX", 95},
+    {"MX", "en_US", 5},   {"BR", "pt_BR", 95},  {"BR", "en_US", 5},   {"AR", "es_AR", 100}, {"GB", "en_GB", 95},
+    {"GB", "pl_PL", 5},   {"DE", "de_DE", 88},  {"DE", "en_US", 7},   {"DE", "tr_TR", 5},   {"FR", "fr_FR", 95},
+    {"FR", "en_US", 5},   {"ES", "es_ES", 85},  {"ES", "ca_ES", 15},  {"IT", "it_IT", 100}, {"NL", "nl_NL", 85},
+    {"NL", "en_US", 15},  {"PL", "pl_PL", 100}, {"SE", "sv_SE", 85},  {"SE", "en_US", 15},  {"TR", "tr_TR", 100},
+    {"NG", "en_NG", 80},  {"NG", "yo_NG", 12},  {"NG", "ha_NG", 8},   {"ZA", "en_ZA", 70},  {"ZA", "zu_ZA", 15},
+    {"ZA", "af_ZA", 15},  {"IN", "en_IN", 50},  {"IN", "hi_IN", 35},  {"IN", "bn_IN", 8},   {"IN", "sat_IN", 7},
+    {"ID", "id_ID", 100}, {"JP", "ja_JP", 100}, {"KR", "ko_KR", 100}, {"AU", "en_AU", 100},
 };
 
 // Shares land near current desktop+mobile browser statistics: Chrome ~60%, Safari ~25%,
@@ -85,66 +72,81 @@ constexpr LocaleShare kLocales[] = {
 constexpr DeviceProfile kDevices[] = {
     {"Windows NT 10.0", "Windows", false, "Chrome",
      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Safari/537.36", 114, 120, 240},
+     "Chrome/{0}.0.0.0 Safari/537.36",
+     114, 120, 240},
     {"Windows NT 10.0", "Windows", false, "Edge",
      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Safari/537.36 Edg/{0}.0.0.0", 114, 120, 70},
+     "Chrome/{0}.0.0.0 Safari/537.36 Edg/{0}.0.0.0",
+     114, 120, 70},
     {"Windows NT 10.0", "Windows", false, "Firefox",
-     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:{0}.0) Gecko/20100101 Firefox/{0}.0", 115,
-     120, 25},
+     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:{0}.0) Gecko/20100101 Firefox/{0}.0", 115, 120, 25},
     {"Windows NT 10.0", "Windows", false, "Opera",
      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Safari/537.36 OPR/{1}.0.0.0", 114, 120, 18},
+     "Chrome/{0}.0.0.0 Safari/537.36 OPR/{1}.0.0.0",
+     114, 120, 18},
     {"Windows NT 6.1", "Windows", false, "Chrome",
      "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Safari/537.36", 108, 109, 10},
+     "Chrome/{0}.0.0.0 Safari/537.36",
+     108, 109, 10},
     {"Macintosh; Intel Mac OS X 10_15_7", "MacOSX", false, "Safari",
      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-     "Version/{0}.1 Safari/605.1.15", 15, 17, 55},
+     "Version/{0}.1 Safari/605.1.15",
+     15, 17, 55},
     {"Macintosh; Intel Mac OS X 10_15_7", "MacOSX", false, "Chrome",
      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Safari/537.36", 114, 120, 55},
+     "Chrome/{0}.0.0.0 Safari/537.36",
+     114, 120, 55},
     {"Macintosh; Intel Mac OS X 10.15", "MacOSX", false, "Firefox",
-     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:{0}.0) Gecko/20100101 Firefox/{0}.0",
-     115, 120, 12},
+     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:{0}.0) Gecko/20100101 Firefox/{0}.0", 115, 120, 12},
     {"X11; Linux x86_64", "Linux", false, "Firefox",
      "Mozilla/5.0 (X11; Linux x86_64; rv:{0}.0) Gecko/20100101 Firefox/{0}.0", 115, 120, 12},
     {"X11; Linux x86_64", "Linux", false, "Chrome",
      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Safari/537.36", 114, 120, 13},
+     "Chrome/{0}.0.0.0 Safari/537.36",
+     114, 120, 13},
     {"Linux; Android 14", "Android", true, "Chrome",
      "Mozilla/5.0 (Linux; Android 14; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Mobile Safari/537.36", 118, 120, 60},
+     "Chrome/{0}.0.0.0 Mobile Safari/537.36",
+     118, 120, 60},
     {"Linux; Android 13", "Android", true, "Chrome",
      "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Mobile Safari/537.36", 116, 120, 60},
+     "Chrome/{0}.0.0.0 Mobile Safari/537.36",
+     116, 120, 60},
     {"Linux; Android 12", "Android", true, "Chrome",
      "Mozilla/5.0 (Linux; Android 12; SM-A525F) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Mobile Safari/537.36", 112, 120, 45},
+     "Chrome/{0}.0.0.0 Mobile Safari/537.36",
+     112, 120, 45},
     {"Linux; Android 10", "Android", true, "Chrome",
      "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Mobile Safari/537.36", 110, 120, 35},
+     "Chrome/{0}.0.0.0 Mobile Safari/537.36",
+     110, 120, 35},
     {"Linux; Android 13", "Android", true, "Opera",
      "Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/{0}.0.0.0 Mobile Safari/537.36 OPR/{1}.2.4027.0", 114, 119, 12},
+     "Chrome/{0}.0.0.0 Mobile Safari/537.36 OPR/{1}.2.4027.0",
+     114, 119, 12},
     {"Android 13; Mobile", "Android", true, "Firefox",
      "Mozilla/5.0 (Android 13; Mobile; rv:{0}.0) Gecko/{0}.0 Firefox/{0}.0", 115, 120, 10},
     {"iPhone; CPU iPhone OS 17_1 like Mac OS X", "iOS", true, "Safari",
      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
-     "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", 17, 17, 110},
+     "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+     17, 17, 110},
     {"iPhone; CPU iPhone OS 16_6 like Mac OS X", "iOS", true, "Safari",
      "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 "
-     "(KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1", 16, 16, 45},
+     "(KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+     16, 16, 45},
     {"iPhone; CPU iPhone OS 17_1 like Mac OS X", "iOS", true, "Chrome",
      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
-     "(KHTML, like Gecko) CriOS/{0}.0.6045.109 Mobile/15E148 Safari/604.1", 118, 119, 30},
+     "(KHTML, like Gecko) CriOS/{0}.0.6045.109 Mobile/15E148 Safari/604.1",
+     118, 119, 30},
     {"iPad; CPU OS 16_6 like Mac OS X", "iOS", true, "Safari",
      "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-     "Version/16.6 Mobile/15E148 Safari/604.1", 16, 16, 25},
+     "Version/16.6 Mobile/15E148 Safari/604.1",
+     16, 16, 25},
     // Old iPads still show up; this is the exact os string of the public sample.
     {"iPad; CPU iPad OS 4_2_1 like Mac OS X", "iOS", true, "Safari",
      "Mozilla/5.0 (iPad; CPU iPad OS 4_2_1 like Mac OS X) AppleWebKit/533.17.9 "
-     "(KHTML, like Gecko) Version/5.0.2 Mobile/8C148 Safari/6533.18.5", 5, 5, 3},
+     "(KHTML, like Gecko) Version/5.0.2 Mobile/8C148 Safari/6533.18.5",
+     5, 5, 3},
 };
 
 constexpr TrafficSource kSources[] = {
@@ -161,21 +163,21 @@ constexpr TrafficSource kSources[] = {
 };
 
 constexpr Weighted kEmailDomains[] = {
-    {"gmail.com", 40}, {"yahoo.com", 15}, {"hotmail.com", 12}, {"outlook.com", 10},
-    {"icloud.com", 8}, {"gmx.de", 5}, {"protonmail.com", 4}, {"aol.com", 3},
+    {"gmail.com", 40}, {"yahoo.com", 15}, {"hotmail.com", 12},   {"outlook.com", 10},
+    {"icloud.com", 8}, {"gmx.de", 5},     {"protonmail.com", 4}, {"aol.com", 3},
 };
 
 constexpr std::string_view kFirstNames[] = {
-    "james", "mary", "robert", "patricia", "john", "jennifer", "michael", "linda",
-    "david", "elizabeth", "william", "barbara", "richard", "susan", "joseph", "jessica",
-    "thomas", "sarah", "carlos", "ana", "lukas", "lea", "priya", "arjun",
-    "yuki", "haruto", "olivia", "noah", "fatima", "emre", "sofia", "mateo"};
+    "james",  "mary",      "robert",  "patricia", "john",    "jennifer", "michael", "linda",
+    "david",  "elizabeth", "william", "barbara",  "richard", "susan",    "joseph",  "jessica",
+    "thomas", "sarah",     "carlos",  "ana",      "lukas",   "lea",      "priya",   "arjun",
+    "yuki",   "haruto",    "olivia",  "noah",     "fatima",  "emre",     "sofia",   "mateo"};
 
-constexpr std::string_view kLastNames[] = {
-    "smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis",
-    "rodriguez", "martinez", "perry", "anderson", "taylor", "thomas", "moore", "jackson",
-    "martin", "lee", "mueller", "schmidt", "silva", "santos", "sharma", "patel",
-    "tanaka", "sato", "kim", "park", "rossi", "dubois", "kowalski", "yilmaz"};
+constexpr std::string_view kLastNames[] = {"smith",  "johnson",   "williams", "brown",  "jones",    "garcia",  "miller",
+                                           "davis",  "rodriguez", "martinez", "perry",  "anderson", "taylor",  "thomas",
+                                           "moore",  "jackson",   "martin",   "lee",    "mueller",  "schmidt", "silva",
+                                           "santos", "sharma",    "patel",    "tanaka", "sato",     "kim",     "park",
+                                           "rossi",  "dubois",    "kowalski", "yilmaz"};
 
 constexpr Weighted kNotJson[] = {
     {"<html><body><h1>502 Bad Gateway</h1></body></html>", 3},
@@ -186,8 +188,8 @@ constexpr Weighted kNotJson[] = {
     {"{\"event_id\":\"a\",,\"event_type\":}", 1},
 };
 
-constexpr uint32_t kHours[] = {20, 14, 10, 8, 8, 10, 16, 24, 32, 38, 42, 44,
-                                          46, 46, 44, 44, 46, 50, 56, 62, 64, 56, 42, 30};
+constexpr uint32_t kHours[] = {20, 14, 10, 8,  8,  10, 16, 24, 32, 38, 42, 44,
+                               46, 46, 44, 44, 46, 50, 56, 62, 64, 56, 42, 30};
 
 }  // namespace
 
@@ -280,11 +282,9 @@ size_t PutCoordinate(int32_t e5, char* out) {
   return end;
 }
 
-constexpr std::string_view kPaths[] = {"/home", "/product_a", "/product_b",
-                                       "/cart", "/payment",   "/confirmation"};
+constexpr std::string_view kPaths[] = {"/home", "/product_a", "/product_b", "/cart", "/payment", "/confirmation"};
 constexpr std::string_view kAds[] = {"ad_1", "ad_2", "ad_3", "ad_4", "ad_5"};
-constexpr std::string_view kCampaigns[] = {"campaign_1", "campaign_2", "campaign_3",
-                                           "campaign_4", "campaign_5"};
+constexpr std::string_view kCampaigns[] = {"campaign_1", "campaign_2", "campaign_3", "campaign_4", "campaign_5"};
 
 }  // namespace
 
@@ -303,8 +303,7 @@ int64_t ParseUtcSeconds(const std::string& text) {
   bool ok = std::sscanf(p, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3;
   if (ok && p[used] != '\0') {
     int more = 0;
-    ok = (p[used] == ' ' || p[used] == 'T') &&
-         std::sscanf(p + used + 1, "%2d:%2d:%2d%n", &h, &mi, &s, &more) == 3;
+    ok = (p[used] == ' ' || p[used] == 'T') && std::sscanf(p + used + 1, "%2d:%2d:%2d%n", &h, &mi, &s, &more) == 3;
     used += 1 + more;
     if (ok && p[used] == 'Z') ++used;
     ok = ok && p[used] == '\0';
@@ -313,8 +312,8 @@ int64_t ParseUtcSeconds(const std::string& text) {
   int64_t cy = 0;
   unsigned cm = 0, cd = 0;
   if (ok && mo >= 1 && mo <= 12 && d >= 1 && d <= 31) CivilFromDays(days, &cy, &cm, &cd);
-  if (!ok || cy != y || cm != static_cast<unsigned>(mo) || cd != static_cast<unsigned>(d) ||
-      h > 23 || mi > 59 || s > 59 || h < 0 || mi < 0 || s < 0)
+  if (!ok || cy != y || cm != static_cast<unsigned>(mo) || cd != static_cast<unsigned>(d) || h > 23 || mi > 59 ||
+      s > 59 || h < 0 || mi < 0 || s < 0)
     throw Error(fmt::format("not a UTC time 'YYYY-MM-DD HH:MM:SS': '{}'", text));
   return days * 86400 + h * 3600 + mi * 60 + s;
 }
@@ -346,9 +345,8 @@ void LineWriter::Append(FileKind kind, const Event& e, fmt::memory_buffer& out) 
                      FMT_COMPILE(R"({{"event_id":"{}","event_timestamp":"{}","event_type":"{}",)"
                                  R"("click_id":"{}","browser_name":"{}","browser_user_agent":"{}",)"
                                  R"("browser_language":"{}"}})"),
-                     event_id, std::string_view(ts, 26), e.click ? "click" : "pageview", click,
-                     device.browser, UserAgent(s),
-                     Locales()[u.locale].locale);
+                     event_id, std::string_view(ts, 26), e.click ? "click" : "pageview", click, device.browser,
+                     UserAgent(s), Locales()[u.locale].locale);
       break;
     }
     case kDevice: {
@@ -358,9 +356,8 @@ void LineWriter::Append(FileKind kind, const Event& e, fmt::memory_buffer& out) 
                                  R"("device_type":"{}","device_is_mobile":{},)"
                                  R"("user_custom_id":"{}",)"
                                  R"("user_domain_id":"{}"}})"),
-                     click, device.os, device.os_name, Cities()[u.city].timezone,
-                     device.mobile ? "Mobile" : "Computer", device.mobile ? "true" : "false",
-                     u.email, event_id);
+                     click, device.os, device.os_name, Cities()[u.city].timezone, device.mobile ? "Mobile" : "Computer",
+                     device.mobile ? "true" : "false", u.email, event_id);
       break;
     }
     case kGeo: {
@@ -371,8 +368,8 @@ void LineWriter::Append(FileKind kind, const Event& e, fmt::memory_buffer& out) 
                      FMT_COMPILE(R"({{"click_id":"{}","geo_latitude":"{}","geo_longitude":"{}",)"
                                  R"("geo_country":"{}","geo_timezone":"{}","geo_region_name":"{}",)"
                                  R"("ip_address":"{}.{}.{}.{}"}})"),
-                     click, lat_text, lon_text, city.country, city.timezone, city.name,
-                     s.ip >> 24, (s.ip >> 16) & 0xFF, (s.ip >> 8) & 0xFF, s.ip & 0xFF);
+                     click, lat_text, lon_text, city.country, city.timezone, city.name, s.ip >> 24, (s.ip >> 16) & 0xFF,
+                     (s.ip >> 8) & 0xFF, s.ip & 0xFF);
       break;
     }
     default: {
@@ -383,10 +380,9 @@ void LineWriter::Append(FileKind kind, const Event& e, fmt::memory_buffer& out) 
                                  R"("page_url_path":"{}","referer_url":"{}","referer_medium":"{}",)"
                                  R"("utm_medium":"{}","utm_source":"{}","utm_content":"{}",)"
                                  R"("utm_campaign":"{}"}})"),
-                     event_id, kPaths[e.page], kPaths[e.page],
-                     e.landing ? source.referer_url : "www.dummywebsite.com",
-                     e.landing ? source.referer_medium : "internal", source.utm_medium,
-                     source.utm_source, kAds[s.content], kCampaigns[s.campaign]);
+                     event_id, kPaths[e.page], kPaths[e.page], e.landing ? source.referer_url : "www.dummywebsite.com",
+                     e.landing ? source.referer_medium : "internal", source.utm_medium, source.utm_source,
+                     kAds[s.content], kCampaigns[s.campaign]);
       break;
     }
   }
@@ -404,8 +400,7 @@ std::string Corrupt(FileKind kind, std::string_view valid, Rng& rng) {
       return std::string(NotJsonLines()[Pick(rng, NotJsonLines())].value);
     case 2: {
       static const std::vector<std::string> kRequired[] = {
-          {"event_id", "event_timestamp", "event_type", "click_id"}, {"click_id"}, {"click_id"},
-          {"event_id"}};
+          {"event_id", "event_timestamp", "event_type", "click_id"}, {"click_id"}, {"click_id"}, {"event_id"}};
       auto json = nlohmann::ordered_json::parse(valid);
       json.erase(kRequired[kind][rng.Below(kRequired[kind].size())]);
       return json.dump();
@@ -418,8 +413,7 @@ std::string Corrupt(FileKind kind, std::string_view valid, Rng& rng) {
         json[key] = rng.Between(1, 999999);
       } else if (kind == kBrowser) {  // epoch seconds instead of the text form
         const std::string ts = json["event_timestamp"];
-        json["event_timestamp"] = static_cast<double>(ParseUtcSeconds(ts.substr(0, 19))) +
-                                  std::stod(ts.substr(19));
+        json["event_timestamp"] = static_cast<double>(ParseUtcSeconds(ts.substr(0, 19))) + std::stod(ts.substr(19));
       } else if (kind == kDevice) {
         json["device_is_mobile"] = json["device_is_mobile"].get<bool>() ? "yes" : "no";
       } else if (kind == kGeo) {

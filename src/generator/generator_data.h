@@ -89,9 +89,7 @@ class Rng {
     return result;
   }
   // [0, n) by multiply-shift (Lemire); the bias is far below anything a test could see.
-  uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
-  }
+  uint64_t Below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64); }
   int64_t Between(int64_t lo, int64_t hi) {  // inclusive
     return lo + static_cast<int64_t>(Below(static_cast<uint64_t>(hi - lo) + 1));
   }
@@ -181,7 +179,7 @@ class LineWriter {
     return agents_[agent_base_[s.device] + s.version - DeviceProfiles()[s.device].version_min];
   }
   const Model& model_;
-  std::vector<std::string> agents_;    // user agent per device profile and version
+  std::vector<std::string> agents_;   // user agent per device profile and version
   std::vector<uint32_t> agent_base_;  // first index in agents_ of each profile
 };
 

@@ -25,11 +25,11 @@ struct TopicCounts {
 // `where` (empty, or a condition starting with " AND") narrows both counts.
 TopicCounts CountTopic(ClickHouseClient& client, const std::string& database, const TopicSchema& schema,
                        const std::string& where) {
-  const std::string sql =
-      fmt::format("SELECT (SELECT count() FROM {0}.{1} WHERE 1{4}), "
-                  "(SELECT count() FROM {0}.{2} WHERE _topic = {3}{4})",
-                  QuoteIdentifier(database), QuoteIdentifier(schema.table), QuoteIdentifier(kDeadLetterTable),
-                  Quote(schema.topic), where);
+  const std::string sql = fmt::format(
+      "SELECT (SELECT count() FROM {0}.{1} WHERE 1{4}), "
+      "(SELECT count() FROM {0}.{2} WHERE _topic = {3}{4})",
+      QuoteIdentifier(database), QuoteIdentifier(schema.table), QuoteIdentifier(kDeadLetterTable), Quote(schema.topic),
+      where);
   const Rows rows = QueryRows(client, sql);
   if (rows.size() != 1) {
     throw Error(fmt::format("expected one row of counts for {}, got {}", schema.topic, rows.size()));
@@ -65,11 +65,11 @@ std::vector<TopicCheck> VerifyLoad(ClickHouseClient& client, const std::string& 
     const int64_t lines = CountNonBlankLines(file);
     const TopicCounts counts = CountTopic(client, database, schema, "");
     check.ok = lines > 0 && counts.rows + counts.dead >= lines;
-    check.message =
-        check.ok ? fmt::format("{}: {} lines -> {} rows in {}, {} dead letters", schema.topic, lines, counts.rows,
-                               schema.table, counts.dead)
-                 : fmt::format("{}: {} has {} lines but {} holds {} rows and {} {} dead letters", schema.topic,
-                               file.string(), lines, schema.table, counts.rows, kDeadLetterTable, counts.dead);
+    check.message = check.ok
+                        ? fmt::format("{}: {} lines -> {} rows in {}, {} dead letters", schema.topic, lines,
+                                      counts.rows, schema.table, counts.dead)
+                        : fmt::format("{}: {} has {} lines but {} holds {} rows and {} {} dead letters", schema.topic,
+                                      file.string(), lines, schema.table, counts.rows, kDeadLetterTable, counts.dead);
     checks.push_back(std::move(check));
   }
   return checks;

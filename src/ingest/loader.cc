@@ -20,13 +20,13 @@ namespace clickflow {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 using kafka::PartitionKey;
+using std::chrono::milliseconds;
 
 struct PartitionState {
-  int64_t next_offset = 0;              // the next offset to load
+  int64_t next_offset = 0;                // the next offset to load
   int64_t dead_letters_loaded_upto = -1;  // replayed lines up to here already have their dead letter
-  int64_t stop_at = -1;                 // --once: the high watermark at assignment (exclusive)
+  int64_t stop_at = -1;                   // --once: the high watermark at assignment (exclusive)
   bool done = false;
 };
 
@@ -38,7 +38,7 @@ struct Slot {
   const std::string* topic = nullptr;  // the key in owned_
   PartitionState* state = nullptr;
   const TopicSchema* schema = nullptr;
-  TableRows* rows = nullptr;  // batch_.staging[topic]: entries outlive ResetBatch, which only empties them
+  TableRows* rows = nullptr;      // batch_.staging[topic]: entries outlive ResetBatch, which only empties them
   uint64_t batch_generation = 0;  // next_offset below points into this batch's map
   int64_t* batch_next_offset = nullptr;
 };
@@ -49,9 +49,15 @@ class LoaderSession : public kafka::RebalanceListener {
  public:
   LoaderSession(const Config& config, const LoaderOptions& options, const std::atomic<bool>& stop,
                 LoaderMetrics& metrics, LoaderSummary& summary)
-      : config_(config), options_(options), stop_(stop), metrics_(metrics), summary_(summary),
-        retry_(stop, closing_), client_(config.clickhouse, ClickHouseTimeouts{milliseconds(5000), milliseconds(30'000)}),
-        offsets_(client_, config.clickhouse.database), writer_(config, retry_, metrics) {
+      : config_(config),
+        options_(options),
+        stop_(stop),
+        metrics_(metrics),
+        summary_(summary),
+        retry_(stop, closing_),
+        client_(config.clickhouse, ClickHouseTimeouts{milliseconds(5000), milliseconds(30'000)}),
+        offsets_(client_, config.clickhouse.database),
+        writer_(config, retry_, metrics) {
     for (const auto& name : options.topics) {
       if (!FindTopicSchema(name)) throw Error("unknown topic '" + name + "' (expected one of the four event topics)");
     }
@@ -157,8 +163,9 @@ class LoaderSession : public kafka::RebalanceListener {
       if (!options_.follow) {
         auto stop = stop_offsets_.find({p.topic, p.partition});
         if (stop == stop_offsets_.end()) {  // a partition added since the start
-          stop = stop_offsets_.emplace(PartitionKey{p.topic, p.partition},
-                                       consumer_->HighWatermark(p.topic, p.partition)).first;
+          stop =
+              stop_offsets_.emplace(PartitionKey{p.topic, p.partition}, consumer_->HighWatermark(p.topic, p.partition))
+                  .first;
         }
         st.stop_at = stop->second;
         st.done = st.next_offset >= st.stop_at;
@@ -408,10 +415,10 @@ class LoaderSession : public kafka::RebalanceListener {
   Clock::time_point flush_started_;
   std::string error_;
   std::map<PartitionKey, PartitionState> owned_;
-  std::vector<Slot> slots_;        // cleared whenever owned_ changes
-  uint64_t batch_generation_ = 1;  // bumped by ResetBatch
+  std::vector<Slot> slots_;                       // cleared whenever owned_ changes
+  uint64_t batch_generation_ = 1;                 // bumped by ResetBatch
   std::map<PartitionKey, int64_t> stop_offsets_;  // --once: high watermarks at the start
-  bool backlogged_ = false;                        // the open batch may grow (BatchFull)
+  bool backlogged_ = false;                       // the open batch may grow (BatchFull)
   size_t next_backlog_check_ = 0;
   bool assigned_ = false;
   Clock::time_point next_group_check_ = Clock::now();

@@ -28,7 +28,7 @@ struct LoaderOptions {
   std::vector<std::string> topics;  // empty = the four platform topics
   bool follow = false;              // run until stopped; else stop at the watermarks seen at start
   std::string group_id = "clickflow-loader";
-  bool serve_metrics = false;       // --follow: Prometheus /metrics on stack.metrics_port
+  bool serve_metrics = false;  // --follow: Prometheus /metrics on stack.metrics_port
   int lag_log_interval_s = 30;
 };
 

@@ -20,8 +20,7 @@ struct LoadedOffsets {
 
 class OffsetStore {
  public:
-  OffsetStore(ClickHouseClient& client, std::string database)
-      : client_(client), database_(std::move(database)) {}
+  OffsetStore(ClickHouseClient& client, std::string database) : client_(client), database_(std::move(database)) {}
 
   // Per partition of `schema.topic`.
   std::map<int32_t, LoadedOffsets> Read(const TopicSchema& schema);

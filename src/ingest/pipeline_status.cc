@@ -5,9 +5,9 @@
 
 #include "clickhouse/client.h"
 #include "common/error.h"
-#include "kafka/admin.h"
 #include "ingest/event_schema.h"
 #include "ingest/offset_store.h"
+#include "kafka/admin.h"
 
 namespace clickflow {
 
@@ -62,7 +62,8 @@ PipelineStatus ReadPipelineStatus(const Config& config) {
 nlohmann::json PipelineStatusJson(const Config& config) {
   const PipelineStatus pipeline = ReadPipelineStatus(config);
   nlohmann::json topics = nlohmann::json::array();
-  for (const TopicLag& t : pipeline.topics) topics.push_back({{"topic", t.topic}, {"end_offset", t.end}, {"lag", t.lag}});
+  for (const TopicLag& t : pipeline.topics)
+    topics.push_back({{"topic", t.topic}, {"end_offset", t.end}, {"lag", t.lag}});
   auto optional = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   return {{"topics", topics},
           {"facts", pipeline.facts},

@@ -15,16 +15,16 @@ namespace clickflow {
 
 struct TopicLag {
   std::string topic;
-  int64_t end = 0;     // sum of the partitions' high watermarks
-  int64_t lag = 0;     // messages in Kafka not yet in staging or the dead letters
+  int64_t end = 0;  // sum of the partitions' high watermarks
+  int64_t lag = 0;  // messages in Kafka not yet in staging or the dead letters
 };
 
 struct PipelineStatus {
   std::vector<TopicLag> topics;
-  int64_t facts = -1;                          // rows in fact_events
-  std::optional<int64_t> newest_fact_age_s;    // now - newest event_timestamp in fact_events
-  std::optional<int64_t> newest_load_age_s;    // now - newest _ingested_at in staging
-  std::string error;                           // empty when everything answered
+  int64_t facts = -1;                        // rows in fact_events
+  std::optional<int64_t> newest_fact_age_s;  // now - newest event_timestamp in fact_events
+  std::optional<int64_t> newest_load_age_s;  // now - newest _ingested_at in staging
+  std::string error;                         // empty when everything answered
 };
 
 PipelineStatus ReadPipelineStatus(const Config& config);

@@ -12,8 +12,8 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "kafka/producer.h"
 #include "ingest/event_schema.h"
+#include "kafka/producer.h"
 
 namespace clickflow {
 
@@ -130,9 +130,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // One line on stderr, redrawn in place at most five times a second.
 class ProgressBar {
@@ -164,9 +162,8 @@ class ProgressBar {
     double fraction = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
     int filled = static_cast<int>(fraction * kWidth);
     double seconds = std::max(SecondsSince(start_), 1e-3);
-    fmt::print(stderr, "\r\033[K{:<16} [{}{}] {:3.0f}%  {} lines  {:.0f} lines/s{}", topic_,
-               std::string(filled, '#'), std::string(kWidth - filled, '-'), fraction * 100, lines,
-               lines / seconds, suffix);
+    fmt::print(stderr, "\r\033[K{:<16} [{}{}] {:3.0f}%  {} lines  {:.0f} lines/s{}", topic_, std::string(filled, '#'),
+               std::string(kWidth - filled, '-'), fraction * 100, lines, lines / seconds, suffix);
     std::fflush(stderr);
     drawn_ = true;
   }
@@ -237,8 +234,7 @@ std::string FormatSummary(const TopicSummary& s) {
   const double seconds = std::max(s.seconds, 1e-6);
   const double mb = static_cast<double>(s.bytes) / 1e6;
   return fmt::format("{:<16} {:>10} lines {:>10.1f} MB  in {:>6.2f} s {:>10.0f} lines/s {:>7.1f} MB/s  {} failed",
-                     s.topic, s.lines, mb, s.seconds, static_cast<double>(s.lines) / seconds, mb / seconds,
-                     s.failed);
+                     s.topic, s.lines, mb, s.seconds, static_cast<double>(s.lines) / seconds, mb / seconds, s.failed);
 }
 
 }  // namespace clickflow

@@ -83,12 +83,12 @@ struct ProduceOptions {
 struct TopicSummary {
   std::string topic;
   std::filesystem::path file;
-  uint64_t lines = 0;       // messages sent
-  uint64_t bytes = 0;       // value bytes sent
-  uint64_t null_keys = 0;   // lines sent without a key (malformed or key missing)
+  uint64_t lines = 0;      // messages sent
+  uint64_t bytes = 0;      // value bytes sent
+  uint64_t null_keys = 0;  // lines sent without a key (malformed or key missing)
   uint64_t delivered = 0;
   uint64_t failed = 0;
-  double seconds = 0;       // first message queued .. last delivery report
+  double seconds = 0;  // first message queued .. last delivery report
   std::string first_error;
 };
 
@@ -100,8 +100,8 @@ std::vector<ProduceJob> JobsForDir(const std::filesystem::path& dir);
 ProduceJob JobForTopic(const std::string& topic, const std::filesystem::path& file);
 
 // Sends each job's file to its topic, one after the other, each flushed before the next so the
-// per-topic figures are exact. The topics must exist (checked before the first line is sent). Returns one summary per job; delivery failures are in them
-// (the caller decides what they mean), other failures throw Error.
+// per-topic figures are exact. The topics must exist (checked before the first line is sent). Returns one summary per
+// job; delivery failures are in them (the caller decides what they mean), other failures throw Error.
 std::vector<TopicSummary> RunProduce(const Config& config, const ProduceOptions& options);
 
 // "browser_events  1011 lines  0.4 MB  in 0.05 s  20220 lines/s  7.1 MB/s  0 failed"

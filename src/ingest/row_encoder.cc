@@ -37,14 +37,20 @@ namespace {
 
 const char* TypeName(dom::element_type type) {
   switch (type) {
-    case dom::element_type::ARRAY: return "an array";
-    case dom::element_type::OBJECT: return "an object";
+    case dom::element_type::ARRAY:
+      return "an array";
+    case dom::element_type::OBJECT:
+      return "an object";
     case dom::element_type::INT64:
     case dom::element_type::UINT64:
-    case dom::element_type::DOUBLE: return "a number";
-    case dom::element_type::STRING: return "a string";
-    case dom::element_type::BOOL: return "a boolean";
-    case dom::element_type::NULL_VALUE: return "null";
+    case dom::element_type::DOUBLE:
+      return "a number";
+    case dom::element_type::STRING:
+      return "a string";
+    case dom::element_type::BOOL:
+      return "a boolean";
+    case dom::element_type::NULL_VALUE:
+      return "null";
   }
   return "unknown";
 }
@@ -65,8 +71,8 @@ bool ParseDecimal(std::string_view text, double& out) {
 
 RowEncoder::RowEncoder() { padded_.reserve(4096); }
 
-bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const RowOrigin& origin,
-                        std::string& out, std::string& error) {
+bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const RowOrigin& origin, std::string& out,
+                        std::string& error) {
   slots_.assign(schema.fields.size(), Slot{});
   padded_.assign(json);
   padded_.append(simdjson::SIMDJSON_PADDING, '\0');
@@ -147,13 +153,19 @@ bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const 
   for (size_t i = 0; i < schema.fields.size(); ++i) {
     const Slot& slot = slots_[i];
     switch (schema.fields[i].kind) {
-      case FieldKind::kString: AppendString(out, slot.text); break;
+      case FieldKind::kString:
+        AppendString(out, slot.text);
+        break;
       case FieldKind::kTimestamp:
         AppendUInt32(out, timestamps_[i].seconds);
         AppendUInt32(out, timestamps_[i].micros);
         break;
-      case FieldKind::kBool: AppendUInt8(out, slot.flag ? 1 : 0); break;
-      case FieldKind::kCoordinate: AppendFloat64(out, slot.number); break;
+      case FieldKind::kBool:
+        AppendUInt8(out, slot.flag ? 1 : 0);
+        break;
+      case FieldKind::kCoordinate:
+        AppendFloat64(out, slot.number);
+        break;
     }
   }
   AppendString(out, origin.topic);

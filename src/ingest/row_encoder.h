@@ -28,12 +28,11 @@ class RowEncoder {
   // Appends the row to `out` and returns true, or leaves `out` unchanged, sets `error` to a
   // reason a person can act on ("missing event_id", "event_timestamp: not a timestamp: ...")
   // and returns false.
-  bool Encode(const TopicSchema& schema, std::string_view json, const RowOrigin& origin,
-              std::string& out, std::string& error);
+  bool Encode(const TopicSchema& schema, std::string_view json, const RowOrigin& origin, std::string& out,
+              std::string& error);
 
   // Appends a dead-letter row (topic, partition, offset, raw, error, ingested_at).
-  static void EncodeDeadLetter(std::string_view raw, std::string_view error, const RowOrigin& origin,
-                               std::string& out);
+  static void EncodeDeadLetter(std::string_view raw, std::string_view error, const RowOrigin& origin, std::string& out);
 
  private:
   simdjson::dom::parser parser_;

@@ -63,8 +63,7 @@ void ClickHouseRetry::OnServerError(const ClickHouseError& e) {
 void ClickHouseRetry::Wait(Clock::time_point start, milliseconds budget, milliseconds& backoff) const {
   if (stop_ && !closing_) throw StopRequested();
   if (budget != milliseconds::max() && Clock::now() - start > budget) {
-    throw RetryBudgetExhausted("ClickHouse unavailable for more than " + std::to_string(budget.count() / 1000) +
-                               " s");
+    throw RetryBudgetExhausted("ClickHouse unavailable for more than " + std::to_string(budget.count() / 1000) + " s");
   }
   std::this_thread::sleep_for(backoff);
   backoff = std::min(backoff * 2, milliseconds(5000));
@@ -97,19 +96,21 @@ bool StagingWriter::Landed(TopicConnection& connection, std::string_view table, 
 void StagingWriter::Insert(TopicConnection& connection, std::string_view table, const std::string& columns,
                            const std::string& topic, TableRows& rows, milliseconds budget) {
   bool first_attempt = true;
-  retry_.Run([&] {
-    if (!first_attempt) {
-      metrics_.retries++;
-      if (Landed(connection, table, topic, rows)) return;
-    }
-    first_attempt = false;
-    rows.Stamp(static_cast<uint32_t>(std::time(nullptr)));
-    const auto start = Clock::now();
-    connection.client.Insert(config_.clickhouse.database + "." + std::string(table) + " " + columns, "RowBinary",
-                             rows.data);
-    metrics_.insert_seconds.fetch_add(std::chrono::duration<double>(Clock::now() - start).count());
-    metrics_.insert_count++;
-  }, budget);
+  retry_.Run(
+      [&] {
+        if (!first_attempt) {
+          metrics_.retries++;
+          if (Landed(connection, table, topic, rows)) return;
+        }
+        first_attempt = false;
+        rows.Stamp(static_cast<uint32_t>(std::time(nullptr)));
+        const auto start = Clock::now();
+        connection.client.Insert(config_.clickhouse.database + "." + std::string(table) + " " + columns, "RowBinary",
+                                 rows.data);
+        metrics_.insert_seconds.fetch_add(std::chrono::duration<double>(Clock::now() - start).count());
+        metrics_.insert_count++;
+      },
+      budget);
 }
 
 // Topics are independent (each resumes from its own tables), so they are inserted in parallel.

@@ -101,8 +101,8 @@ class StagingWriter {
 
   static bool Landed(TopicConnection& connection, std::string_view table, const std::string& topic,
                      const TableRows& rows);
-  void Insert(TopicConnection& connection, std::string_view table, const std::string& columns,
-              const std::string& topic, TableRows& rows, std::chrono::milliseconds budget);
+  void Insert(TopicConnection& connection, std::string_view table, const std::string& columns, const std::string& topic,
+              TableRows& rows, std::chrono::milliseconds budget);
 
   const Config& config_;
   const ClickHouseRetry& retry_;

@@ -41,19 +41,18 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 std::optional<Timestamp> ParseTimestamp(std::string_view s) {
   size_t pos = 0;
   int year, month, day, hour, minute, second;
-  if (!Digits(s, pos, 4, year) || !Expect(s, pos, '-') || !Digits(s, pos, 2, month) ||
-      !Expect(s, pos, '-') || !Digits(s, pos, 2, day)) {
+  if (!Digits(s, pos, 4, year) || !Expect(s, pos, '-') || !Digits(s, pos, 2, month) || !Expect(s, pos, '-') ||
+      !Digits(s, pos, 2, day)) {
     return std::nullopt;
   }
   if (pos >= s.size() || (s[pos] != ' ' && s[pos] != 'T')) return std::nullopt;
   ++pos;
-  if (!Digits(s, pos, 2, hour) || !Expect(s, pos, ':') || !Digits(s, pos, 2, minute) ||
-      !Expect(s, pos, ':') || !Digits(s, pos, 2, second)) {
+  if (!Digits(s, pos, 2, hour) || !Expect(s, pos, ':') || !Digits(s, pos, 2, minute) || !Expect(s, pos, ':') ||
+      !Digits(s, pos, 2, second)) {
     return std::nullopt;
   }
   static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
   if (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) {
@@ -89,8 +88,7 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
 
-  const int64_t total = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                        second - offset_seconds;
+  const int64_t total = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   if (total < 0 || total > kMaxDateTime) return std::nullopt;
   return Timestamp{static_cast<uint32_t>(total), micros};
 }
@@ -108,8 +106,8 @@ std::string FormatTimestamp(Timestamp ts) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   const int64_t y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}", y, m, d, rem / 3600, rem % 3600 / 60,
-                     rem % 60, ts.micros);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}", y, m, d, rem / 3600, rem % 3600 / 60, rem % 60,
+                     ts.micros);
 }
 
 }  // namespace clickflow

@@ -14,7 +14,9 @@ namespace {
 template <auto Destroy>
 struct Deleter {
   template <class T>
-  void operator()(T* p) const { if (p) Destroy(p); }
+  void operator()(T* p) const {
+    if (p) Destroy(p);
+  }
 };
 using EventPtr = std::unique_ptr<rd_kafka_event_t, Deleter<rd_kafka_event_destroy>>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, Deleter<rd_kafka_queue_destroy>>;
@@ -50,11 +52,12 @@ MetadataPtr FetchMetadata(rd_kafka_t* rk, std::chrono::milliseconds timeout) {
 
 struct Admin::Impl {
   rd_kafka_t* rk = nullptr;
-  ~Impl() { if (rk) rd_kafka_destroy(rk); }
+  ~Impl() {
+    if (rk) rd_kafka_destroy(rk);
+  }
 
   // Runs one admin request and waits for its result event.
-  EventPtr Await(rd_kafka_queue_t* queue, rd_kafka_event_type_t expected,
-                 std::chrono::milliseconds timeout) {
+  EventPtr Await(rd_kafka_queue_t* queue, rd_kafka_event_type_t expected, std::chrono::milliseconds timeout) {
     EventPtr event(rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 5000));
     if (!event) throw Error("Kafka admin request timed out");
     if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -84,8 +87,8 @@ std::vector<std::string> Admin::CreateTopics(const std::vector<TopicSpec>& topic
   auto cleanup = [&] { rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size()); };
   char err[512];
   for (const auto& spec : topics) {
-    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                                    spec.replication_factor, err, sizeof err);
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, spec.replication_factor, err, sizeof err);
     if (!nt) {
       cleanup();
       throw Error("topic " + spec.name + ": " + err);
@@ -144,8 +147,8 @@ std::vector<TopicInfo> Admin::Describe(const std::vector<std::string>& names) {
         PartitionInfo pi{part.id, part.leader, {}, {}};
         pi.replicas.assign(part.replicas, part.replicas + part.replica_cnt);
         pi.isrs.assign(part.isrs, part.isrs + part.isr_cnt);
-        rd_kafka_query_watermark_offsets(impl_->rk, name.c_str(), part.id, &pi.low_watermark,
-                                         &pi.high_watermark, static_cast<int>(timeout_.count()));
+        rd_kafka_query_watermark_offsets(impl_->rk, name.c_str(), part.id, &pi.low_watermark, &pi.high_watermark,
+                                         static_cast<int>(timeout_.count()));
         info.partitions.push_back(pi);
       }
       std::sort(info.partitions.begin(), info.partitions.end(),
@@ -157,7 +160,8 @@ std::vector<TopicInfo> Admin::Describe(const std::vector<std::string>& names) {
 
   // Topic configs (retention.ms, ...) through DescribeConfigs.
   std::vector<rd_kafka_ConfigResource_t*> resources;
-  for (const auto& name : names) resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
+  for (const auto& name : names)
+    resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()));
   QueuePtr queue(rd_kafka_queue_new(impl_->rk));
   OptionsPtr options = impl_->Options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_);
   rd_kafka_DescribeConfigs(impl_->rk, resources.data(), resources.size(), options.get(), queue.get());

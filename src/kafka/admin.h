@@ -33,8 +33,7 @@ struct TopicInfo {
 
 class Admin {
  public:
-  explicit Admin(const std::string& bootstrap_servers,
-                 std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  explicit Admin(const std::string& bootstrap_servers, std::chrono::milliseconds timeout = std::chrono::seconds(15));
   ~Admin();
   Admin(const Admin&) = delete;
   Admin& operator=(const Admin&) = delete;

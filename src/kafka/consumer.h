@@ -63,9 +63,7 @@ class Message {
   std::string TopicName() const { return m_.rkt ? rd_kafka_topic_name(m_.rkt) : ""; }
   int32_t partition() const { return m_.partition; }
   int64_t offset() const { return m_.offset; }
-  std::string_view payload() const {
-    return {static_cast<const char*>(m_.payload), m_.payload ? m_.len : 0};
-  }
+  std::string_view payload() const { return {static_cast<const char*>(m_.payload), m_.payload ? m_.len : 0}; }
 
  private:
   const rd_kafka_message_t& m_;

@@ -154,9 +154,8 @@ void Producer::Produce(Topic* topic, std::string_view key, std::string_view valu
   // No RD_KAFKA_MSG_F_COPY: the payload is referenced in place (the caller keeps it alive until
   // Flush), which saves copying every line once more before it is compressed anyway.
   for (;;) {
-    int rc = rd_kafka_produce(topic->handle.get(), RD_KAFKA_PARTITION_UA, 0,
-                              const_cast<char*>(value.data()), value.size(),
-                              key.empty() ? nullptr : key.data(), key.size(), nullptr);
+    int rc = rd_kafka_produce(topic->handle.get(), RD_KAFKA_PARTITION_UA, 0, const_cast<char*>(value.data()),
+                              value.size(), key.empty() ? nullptr : key.data(), key.size(), nullptr);
     if (rc == 0) return;
     rd_kafka_resp_err_t err = rd_kafka_last_error();
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -183,8 +182,8 @@ DeliveryStats Producer::Flush(std::chrono::milliseconds timeout) {
     {
       std::lock_guard lock(impl_->mu);
       if (impl_->stats.first_error.empty()) {
-        impl_->stats.first_error = std::to_string(left) + " messages not delivered within " +
-                                   std::to_string(timeout.count()) + " ms";
+        impl_->stats.first_error =
+            std::to_string(left) + " messages not delivered within " + std::to_string(timeout.count()) + " ms";
       }
     }
     rd_kafka_purge(impl_->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);

@@ -23,18 +23,17 @@ std::string_view StatusName(QualityStatus status);
 QualityStatus ParseStatus(std::string_view name);
 
 struct QualityResult {
-  std::string check;      // check_freshness, ...
-  std::string table;      // what was measured, e.g. "fact_events" or "agg_events_hourly"
+  std::string check;  // check_freshness, ...
+  std::string table;  // what was measured, e.g. "fact_events" or "agg_events_hourly"
   QualityStatus status = QualityStatus::kPass;
   double observed = 0;
   double threshold = 0;
-  std::string details;    // what was found, in words, with counts
+  std::string details;  // what was found, in words, with counts
 };
 
 // `observed` above `threshold` gives `when_above`, otherwise pass. Equal passes: a threshold
 // is the largest acceptable value (max_null_share 0 accepts zero).
-QualityStatus Judge(double observed, double threshold,
-                    QualityStatus when_above = QualityStatus::kFail);
+QualityStatus Judge(double observed, double threshold, QualityStatus when_above = QualityStatus::kFail);
 
 // The five checks, in the DAG's order.
 const std::vector<std::string>& QualityCheckNames();
@@ -42,7 +41,6 @@ const std::vector<std::string>& QualityCheckNames();
 // Runs one check by name (one of QualityCheckNames()) against the configured database.
 // Throws Error for an unknown name and ClickHouseError/Unavailable when a query fails: a check
 // that could not look is not a pass.
-std::vector<QualityResult> RunQualityCheck(ClickHouseClient& client, const Config& config,
-                                           const std::string& name);
+std::vector<QualityResult> RunQualityCheck(ClickHouseClient& client, const Config& config, const std::string& name);
 
 }  // namespace clickflow

@@ -29,8 +29,8 @@ std::vector<QualityResult> JudgeStagingLoads(const std::vector<StagingLoad>& loa
 // The newest event of fact_events (events later than now + max_future_skew_minutes left out).
 struct NewestEvent {
   uint64_t events = 0;
-  int64_t age_seconds = 0;   // now - max(event_timestamp)
-  std::string timestamp;     // max(event_timestamp), "2026-11-01 10:00:00" (UTC)
+  int64_t age_seconds = 0;  // now - max(event_timestamp)
+  std::string timestamp;    // max(event_timestamp), "2026-11-01 10:00:00" (UTC)
   // now - the newest _ingested_at of all staging, -1 when staging is empty.
   int64_t newest_load_age_seconds = -1;
 };

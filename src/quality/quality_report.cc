@@ -34,15 +34,13 @@ std::string StatusCell(QualityStatus status) {
 }
 
 // Expected checks first, in their order; rows keep their order within a check.
-std::vector<QualityResult> Ordered(std::vector<QualityResult> results,
-                                   const std::vector<std::string>& expected) {
+std::vector<QualityResult> Ordered(std::vector<QualityResult> results, const std::vector<std::string>& expected) {
   auto rank = [&](const std::string& check) {
     auto it = std::find(expected.begin(), expected.end(), check);
     return static_cast<size_t>(it - expected.begin());
   };
-  std::stable_sort(results.begin(), results.end(), [&](const QualityResult& a, const QualityResult& b) {
-    return rank(a.check) < rank(b.check);
-  });
+  std::stable_sort(results.begin(), results.end(),
+                   [&](const QualityResult& a, const QualityResult& b) { return rank(a.check) < rank(b.check); });
   return results;
 }
 
@@ -53,8 +51,10 @@ std::string NewQualityRunId(std::chrono::system_clock::time_point now) {
   const std::string stamp = FormatUtc(now);  // 2026-11-29 10:40:00
   std::string compact;
   for (char c : stamp) {
-    if (c == ' ') compact += 'T';
-    else if (c != '-' && c != ':') compact += c;
+    if (c == ' ')
+      compact += 'T';
+    else if (c != '-' && c != ':')
+      compact += c;
   }
   return fmt::format("{}Z-{:06x}", compact, random() & 0xFFFFFF);
 }
@@ -95,18 +95,19 @@ std::vector<QualityResult> LoadQualityResults(ClickHouseClient& client, const Co
   const std::string table = ResultsTable(config.clickhouse.database);
   // A check's rows are recorded together under one checked_at; a task retried under the same
   // run id records them again, and only its latest attempt counts.
-  const std::string which =
-      run_id.empty()
-          ? fmt::format("(`check`, run_id, checked_at) IN (SELECT `check`, argMax(run_id, checked_at), "
-                        "max(checked_at) FROM {} WHERE checked_at >= now() - 3600 GROUP BY `check`)",
-                        table)
-          : fmt::format("run_id = {0} AND (`check`, checked_at) IN (SELECT `check`, max(checked_at) "
-                        "FROM {1} WHERE run_id = {0} GROUP BY `check`)",
-                        Quote(run_id), table);
-  const std::string body = client.Query(fmt::format(
-      "SELECT `check`, `table`, status, observed, threshold, details FROM {} "
-      "WHERE {} ORDER BY `check`, checked_at, `table`, details FORMAT JSONEachRow",
-      table, which));
+  const std::string which = run_id.empty()
+                                ? fmt::format(
+                                      "(`check`, run_id, checked_at) IN (SELECT `check`, argMax(run_id, checked_at), "
+                                      "max(checked_at) FROM {} WHERE checked_at >= now() - 3600 GROUP BY `check`)",
+                                      table)
+                                : fmt::format(
+                                      "run_id = {0} AND (`check`, checked_at) IN (SELECT `check`, max(checked_at) "
+                                      "FROM {1} WHERE run_id = {0} GROUP BY `check`)",
+                                      Quote(run_id), table);
+  const std::string body =
+      client.Query(fmt::format("SELECT `check`, `table`, status, observed, threshold, details FROM {} "
+                               "WHERE {} ORDER BY `check`, checked_at, `table`, details FORMAT JSONEachRow",
+                               table, which));
   std::vector<QualityResult> results;
   std::istringstream in(body);
   std::string line;
@@ -114,9 +115,8 @@ std::vector<QualityResult> LoadQualityResults(ClickHouseClient& client, const Co
     if (line.empty()) continue;
     const nlohmann::json row = nlohmann::json::parse(line);
     results.push_back({row.at("check").get<std::string>(), row.at("table").get<std::string>(),
-                       ParseStatus(row.at("status").get<std::string>()),
-                       row.at("observed").get<double>(), row.at("threshold").get<double>(),
-                       row.at("details").get<std::string>()});
+                       ParseStatus(row.at("status").get<std::string>()), row.at("observed").get<double>(),
+                       row.at("threshold").get<double>(), row.at("details").get<std::string>()});
   }
   return results;
 }
@@ -126,8 +126,8 @@ std::vector<CheckSummary> SummariseChecks(const std::vector<QualityResult>& resu
   std::vector<CheckSummary> summaries;
   for (const std::string& name : expected) summaries.push_back({name, QualityStatus::kPass, 0, 0, 0, true});
   for (const QualityResult& r : results) {
-    auto it = std::find_if(summaries.begin(), summaries.end(),
-                           [&](const CheckSummary& s) { return s.check == r.check; });
+    auto it =
+        std::find_if(summaries.begin(), summaries.end(), [&](const CheckSummary& s) { return s.check == r.check; });
     if (it == summaries.end()) {
       summaries.push_back({r.check, QualityStatus::kPass, 0, 0, 0, false});
       it = summaries.end() - 1;
@@ -142,9 +142,8 @@ std::vector<CheckSummary> SummariseChecks(const std::vector<QualityResult>& resu
 }
 
 bool QualityRunFailed(const std::vector<CheckSummary>& summaries) {
-  return std::any_of(summaries.begin(), summaries.end(), [](const CheckSummary& s) {
-    return s.missing || s.status == QualityStatus::kFail;
-  });
+  return std::any_of(summaries.begin(), summaries.end(),
+                     [](const CheckSummary& s) { return s.missing || s.status == QualityStatus::kFail; });
 }
 
 std::string FormatQualityNumber(double value) {
@@ -158,16 +157,14 @@ std::string RenderResultsTable(const std::vector<QualityResult>& results) {
       "| Check | Table | Status | Observed | Threshold | Details |\n"
       "|---|---|---|---:|---:|---|\n";
   for (const QualityResult& r : results) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r.check, Cell(r.table),
-                       StatusCell(r.status), FormatQualityNumber(r.observed),
-                       FormatQualityNumber(r.threshold), Cell(r.details));
+    out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r.check, Cell(r.table), StatusCell(r.status),
+                       FormatQualityNumber(r.observed), FormatQualityNumber(r.threshold), Cell(r.details));
   }
   return out;
 }
 
 std::string RenderQualityReport(const std::string& run_id, const std::string& generated_at,
-                                const std::vector<QualityResult>& results,
-                                const std::vector<std::string>& expected) {
+                                const std::vector<QualityResult>& results, const std::vector<std::string>& expected) {
   const std::vector<CheckSummary> summaries = SummariseChecks(results, expected);
   int failed = 0, warned = 0, missing = 0;
   for (const CheckSummary& s : summaries) {
@@ -178,15 +175,14 @@ std::string RenderQualityReport(const std::string& run_id, const std::string& ge
   std::string verdict = QualityRunFailed(summaries) ? "**FAIL**" : warned ? "PASS with warnings" : "PASS";
   std::string out = "# Data quality report\n\n";
   out += fmt::format("- Run: `{}`\n- Generated: {} UTC\n", run_id, generated_at);
-  out += fmt::format("- Result: {} ({} checks: {} failed, {} warned, {} not run)\n\n", verdict,
-                     summaries.size(), failed, warned, missing);
+  out += fmt::format("- Result: {} ({} checks: {} failed, {} warned, {} not run)\n\n", verdict, summaries.size(),
+                     failed, warned, missing);
   out += "## Checks\n\n| Check | Status | Results | Failed | Warned |\n|---|---|---:|---:|---:|\n";
   for (const CheckSummary& s : summaries) {
     if (s.missing) {
       out += fmt::format("| {} | **not run** (no results recorded) | 0 | - | - |\n", s.check);
     } else {
-      out += fmt::format("| {} | {} | {} | {} | {} |\n", s.check, StatusCell(s.status), s.results,
-                         s.failed, s.warned);
+      out += fmt::format("| {} | {} | {} | {} | {} |\n", s.check, StatusCell(s.status), s.results, s.failed, s.warned);
     }
   }
   out += "\n## Results\n\n";

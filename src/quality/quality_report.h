@@ -55,8 +55,7 @@ std::string RenderResultsTable(const std::vector<QualityResult>& results);
 
 // The whole report: run, verdict, one line per check, then every result.
 std::string RenderQualityReport(const std::string& run_id, const std::string& generated_at,
-                                const std::vector<QualityResult>& results,
-                                const std::vector<std::string>& expected);
+                                const std::vector<QualityResult>& results, const std::vector<std::string>& expected);
 
 // <reports dir>/quality-<run id>.md, the run id reduced to characters safe in a file name
 // (Airflow's ids carry ':' and '+').

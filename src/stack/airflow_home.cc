@@ -1,9 +1,9 @@
 #include "stack/airflow_home.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -58,9 +58,10 @@ std::string AirflowLocalUrl(const Config& config) { return LocalUrl(config.stack
 
 void AirflowHome::CheckInstalled() const {
   if (!fs::exists(Airflow())) {
-    throw Error("Airflow not found in " + Venv().string() + ": run scripts/install-deps.sh (or "
-                "scripts/install-airflow.sh " + Venv().string() + "), or set stack.airflow: false in " +
-                config_.source);
+    throw Error("Airflow not found in " + Venv().string() +
+                ": run scripts/install-deps.sh (or "
+                "scripts/install-airflow.sh " +
+                Venv().string() + "), or set stack.airflow: false in " + config_.source);
   }
 }
 
@@ -95,9 +96,9 @@ void AirflowHome::Render() const {
   // stack.airflow_password would otherwise never take effect.
   WriteFile(passwords, nlohmann::json{{"admin", config_.stack.airflow_password}}.dump() + "\n", fs::perms(0600));
 
-  const std::string conn = fmt::format(
-      "postgresql+psycopg2://{}:{}@127.0.0.1:{}/airflow", UrlEncode(config_.stack.postgres_user),
-      UrlEncode(config_.stack.postgres_password), config_.stack.postgres_port);
+  const std::string conn =
+      fmt::format("postgresql+psycopg2://{}:{}@127.0.0.1:{}/airflow", UrlEncode(config_.stack.postgres_user),
+                  UrlEncode(config_.stack.postgres_password), config_.stack.postgres_port);
   std::map<std::string, std::string> values = {
       {"DAGS_FOLDER", config_.Resource("airflow/dags").string()},
       {"FERNET_KEY", Secret("fernet_key", true)},

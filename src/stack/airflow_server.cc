@@ -16,10 +16,14 @@ namespace {
 // The key of each background process in the health document.
 const char* HealthKey(AirflowServer::Role role) {
   switch (role) {
-    case AirflowServer::Role::kScheduler: return "scheduler";
-    case AirflowServer::Role::kDagProcessor: return "dag_processor";
-    case AirflowServer::Role::kTriggerer: return "triggerer";
-    default: return "metadatabase";
+    case AirflowServer::Role::kScheduler:
+      return "scheduler";
+    case AirflowServer::Role::kDagProcessor:
+      return "dag_processor";
+    case AirflowServer::Role::kTriggerer:
+      return "triggerer";
+    default:
+      return "metadatabase";
   }
 }
 
@@ -29,10 +33,14 @@ AirflowServer::AirflowServer(const Config& config, Role role) : Component(config
 
 std::string AirflowServer::Name() const {
   switch (role_) {
-    case Role::kApiServer: return "airflow-api-server";
-    case Role::kScheduler: return "airflow-scheduler";
-    case Role::kDagProcessor: return "airflow-dag-processor";
-    case Role::kTriggerer: return "airflow-triggerer";
+    case Role::kApiServer:
+      return "airflow-api-server";
+    case Role::kScheduler:
+      return "airflow-scheduler";
+    case Role::kDagProcessor:
+      return "airflow-dag-processor";
+    case Role::kTriggerer:
+      return "airflow-triggerer";
   }
   return "airflow";
 }

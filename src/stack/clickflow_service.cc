@@ -33,8 +33,8 @@ std::vector<std::string> ClickflowService::Clickflow(const std::vector<std::stri
 
 void ClickflowService::Prepare() {
   if (kind_ != Kind::kLoader) return;
-  for (const std::vector<std::string>& step : {std::vector<std::string>{"migrate"},
-                                                std::vector<std::string>{"topics", "create"}}) {
+  for (const std::vector<std::string>& step :
+       {std::vector<std::string>{"migrate"}, std::vector<std::string>{"topics", "create"}}) {
     SpawnOptions s;
     s.argv = Clickflow(step);
     CommandResult r = RunCommand(s);
@@ -54,8 +54,7 @@ SpawnOptions ClickflowService::Command() const {
 bool ClickflowService::Healthy() const {
   // The micro-builder has no listener; being alive (checked by the supervisor) is its health.
   if (kind_ != Kind::kLoader) return true;
-  return HttpGet(LocalUrl(config_.stack.host, config_.stack.metrics_port) + "/metrics",
-                 std::chrono::milliseconds(3000))
+  return HttpGet(LocalUrl(config_.stack.host, config_.stack.metrics_port) + "/metrics", std::chrono::milliseconds(3000))
       .has_value();
 }
 

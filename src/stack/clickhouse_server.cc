@@ -21,8 +21,7 @@ void CheckUserName(const std::string& key, const std::string& name) {
 }  // namespace
 
 // ClickHouse runs as its own system user when we are root, like Debian's service does.
-ClickHouseServer::ClickHouseServer(const Config& config)
-    : Component(config), user_(ServiceUser("clickhouse")) {}
+ClickHouseServer::ClickHouseServer(const Config& config) : Component(config), user_(ServiceUser("clickhouse")) {}
 
 std::vector<int> ClickHouseServer::Ports() const {
   return {UrlPort(config_.clickhouse.url), config_.stack.clickhouse_tcp_port};

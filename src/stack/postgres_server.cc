@@ -43,9 +43,17 @@ void PostgresServer::Prepare() {
   WriteFile(pwfile, config_.stack.postgres_password + "\n", fs::perms(0600));
   ChownTo(pwfile, user_);
   SpawnOptions initdb;
-  initdb.argv = {Bin("initdb"), "-D", DataDir(), "-U", config_.stack.postgres_user,
-                 "--pwfile=" + pwfile.string(), "--auth-local=trust", "--auth-host=scram-sha-256",
-                 "-E", "UTF8", "--locale=C.UTF-8"};
+  initdb.argv = {Bin("initdb"),
+                 "-D",
+                 DataDir(),
+                 "-U",
+                 config_.stack.postgres_user,
+                 "--pwfile=" + pwfile.string(),
+                 "--auth-local=trust",
+                 "--auth-host=scram-sha-256",
+                 "-E",
+                 "UTF8",
+                 "--locale=C.UTF-8"};
   initdb.run_as_user = user_;
   CommandResult r = RunCommand(initdb);
   fs::remove(pwfile);
@@ -54,13 +62,12 @@ void PostgresServer::Prepare() {
 
 SpawnOptions PostgresServer::Command() const {
   SpawnOptions s;
-  s.argv = {Bin("postgres"), "-D", DataDir(),
-            "-c", "listen_addresses=" + config_.stack.host,
-            "-c", "port=" + std::to_string(config_.stack.postgres_port),
-            "-c", "unix_socket_directories=" + SocketDir().string(),
+  s.argv = {Bin("postgres"), "-D", DataDir(), "-c", "listen_addresses=" + config_.stack.host, "-c",
+            "port=" + std::to_string(config_.stack.postgres_port), "-c",
+            "unix_socket_directories=" + SocketDir().string(),
             // Small and quiet: two metadata databases on a 2-core machine.
-            "-c", "max_connections=200", "-c", "shared_buffers=128MB",
-            "-c", "logging_collector=off", "-c", "log_min_messages=warning"};
+            "-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "logging_collector=off", "-c",
+            "log_min_messages=warning"};
   s.run_as_user = user_;
   s.log_file = LogFile();
   return s;
@@ -68,16 +75,29 @@ SpawnOptions PostgresServer::Command() const {
 
 bool PostgresServer::Healthy() const {
   SpawnOptions s;
-  s.argv = {Bin("pg_isready"), "-q", "-h", config_.stack.host, "-p",
-            std::to_string(config_.stack.postgres_port)};
+  s.argv = {Bin("pg_isready"), "-q", "-h", config_.stack.host, "-p", std::to_string(config_.stack.postgres_port)};
   return RunCommand(s).exit_code == 0;
 }
 
 CommandResult PostgresServer::Psql(const std::string& database, const std::string& sql) const {
   SpawnOptions s;
-  s.argv = {Bin("psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", SocketDir(), "-p",
-            std::to_string(config_.stack.postgres_port), "-U", config_.stack.postgres_user,
-            "-d", database, "-c", sql};
+  s.argv = {Bin("psql"),
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            SocketDir(),
+            "-p",
+            std::to_string(config_.stack.postgres_port),
+            "-U",
+            config_.stack.postgres_user,
+            "-d",
+            database,
+            "-c",
+            sql};
   s.run_as_user = user_;
   return RunCommand(s);
 }

@@ -1,9 +1,9 @@
 #include "stack/stack_manager.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <ctime>
 #include <iostream>
@@ -55,14 +55,14 @@ void StopLeftovers(const Config& config, const StackState& state) {
 }  // namespace
 
 void CheckSecureBinding(const Config& config) {
-  const bool loopback = IsLoopback(config.stack.host) &&
-                        IsLoopback(ParseHostPort(config.kafka.bootstrap_servers).host);
+  const bool loopback = IsLoopback(config.stack.host) && IsLoopback(ParseHostPort(config.kafka.bootstrap_servers).host);
   if (loopback) return;
   if (config.clickhouse.password == "clickhouse" || config.clickhouse.readonly_password == "dashboards" ||
       config.stack.postgres_password == "clickflow") {
     throw Error("refusing to listen on " + config.stack.host +
                 " with default passwords: set clickhouse.password, clickhouse.readonly_password and "
-                "stack.postgres_password in " + config.source);
+                "stack.postgres_password in " +
+                config.source);
   }
   // Airflow's login is seeded admin/admin for local use only.
   if (config.stack.airflow && config.stack.airflow_password == "admin") {
@@ -86,17 +86,20 @@ void StackUp(const Config& config, const std::string& config_path) {
 
   CheckSecureBinding(config);
   if (!PortIsFree(config.stack.host, config.stack.status_port)) {
-    throw Error(fmt::format("port {} (the stack's status endpoint, stack.status_port) is already in use on {}: "
-                            "stop what listens there or choose another port in {}",
-                            config.stack.status_port, config.stack.host, config.source));
+    throw Error(
+        fmt::format("port {} (the stack's status endpoint, stack.status_port) is already in use on {}: "
+                    "stop what listens there or choose another port in {}",
+                    config.stack.status_port, config.stack.host, config.source));
   }
   auto components = MakeComponents(config);
   for (const auto& c : components) {
     c->CheckInstalled();
     for (int port : c->Ports()) {
       if (!PortIsFree(config.stack.host, port)) {
-        throw Error(fmt::format("port {} ({}) is already in use on {}: stop what listens there or "
-                                "choose another port in {}", port, c->Name(), config.stack.host, config.source));
+        throw Error(
+            fmt::format("port {} ({}) is already in use on {}: stop what listens there or "
+                        "choose another port in {}",
+                        port, c->Name(), config.stack.host, config.source));
       }
     }
   }
@@ -117,8 +120,8 @@ void StackUp(const Config& config, const std::string& config_path) {
   supervisor.log_file = config.LogDir() / "supervisor.log";
   supervisor.working_dir = config.data_dir;
   const pid_t pid = Spawn(supervisor);
-  std::cout << fmt::format("starting the stack in {} (supervisor pid {}, logs in {})\n",
-                           config.data_dir.string(), pid, config.LogDir().string());
+  std::cout << fmt::format("starting the stack in {} (supervisor pid {}, logs in {})\n", config.data_dir.string(), pid,
+                           config.LogDir().string());
 
   const auto begin = Clock::now();
   std::map<std::string, std::string> reported;
@@ -174,7 +177,8 @@ StatusReport ReadStatus(const Config& config, const PipelineStatusReader& pipeli
   auto state = ReadState(config.RunDir());
   const bool supervised = SupervisorAlive(state);
   report.healthy = supervised && state->state == "running";
-  report.doc = {{"running", supervised}, {"state", supervised ? state->state : "stopped"},
+  report.doc = {{"running", supervised},
+                {"state", supervised ? state->state : "stopped"},
                 {"components", nlohmann::json::array()}};
   if (!supervised) return report;
   for (const auto& c : state->components) {
@@ -182,9 +186,14 @@ StatusReport ReadStatus(const Config& config, const PipelineStatusReader& pipeli
     const long rss = alive ? TreeResidentBytes(c.pid) : 0;  // with its worker processes
     const long uptime = alive ? std::time(nullptr) - c.started_at : 0;
     report.healthy = report.healthy && c.state == "healthy" && alive;
-    report.doc["components"].push_back({{"name", c.name}, {"state", c.state}, {"pid", c.pid}, {"alive", alive},
-                                        {"ports", c.ports}, {"rss_bytes", rss},
-                                        {"uptime_s", uptime}, {"restarts", c.restarts}});
+    report.doc["components"].push_back({{"name", c.name},
+                                        {"state", c.state},
+                                        {"pid", c.pid},
+                                        {"alive", alive},
+                                        {"ports", c.ports},
+                                        {"rss_bytes", rss},
+                                        {"uptime_s", uptime},
+                                        {"restarts", c.restarts}});
   }
   if (pipeline) report.doc["pipeline"] = pipeline(config);
   return report;
@@ -238,8 +247,8 @@ bool StackStatus(const Config& config, bool as_json, const PipelineStatusReader&
   const bool running = doc["running"].get<bool>();
   std::cout << fmt::format("stack: {} (data dir {})\n", doc["state"].get<std::string>(), config.data_dir.string());
   if (!running) return false;
-  std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>9} {:>8}\n", "COMPONENT", "STATE",
-                           "PORTS", "PID", "RSS MB", "UPTIME", "RESTARTS");
+  std::cout << fmt::format("{:<21} {:<10} {:<12} {:>8} {:>9} {:>9} {:>8}\n", "COMPONENT", "STATE", "PORTS", "PID",
+                           "RSS MB", "UPTIME", "RESTARTS");
   for (const auto& c : doc["components"]) {
     std::string ports;
     for (int p : c["ports"]) ports += (ports.empty() ? "" : ",") + std::to_string(p);
@@ -248,8 +257,8 @@ bool StackStatus(const Config& config, bool as_json, const PipelineStatusReader&
                              c["rss_bytes"].get<long>() / (1024 * 1024), c["uptime_s"].get<long>(),
                              c["restarts"].get<int>());
   }
-  std::cout << fmt::format("status endpoint: http://{}:{}/status (JSON), /metrics (Prometheus)\n",
-                           config.stack.host, config.stack.status_port);
+  std::cout << fmt::format("status endpoint: http://{}:{}/status (JSON), /metrics (Prometheus)\n", config.stack.host,
+                           config.stack.status_port);
   if (!doc.contains("pipeline")) return report.healthy;
   const auto& pipeline = doc["pipeline"];
   if (!pipeline["error"].get<std::string>().empty()) {

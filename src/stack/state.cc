@@ -12,12 +12,16 @@ using nlohmann::json;
 fs::path StateFile(const fs::path& run_dir) { return run_dir / "stack.json"; }
 
 void WriteState(const fs::path& run_dir, const StackState& s) {
-  json doc = {{"supervisor_pid", s.supervisor_pid}, {"state", s.state}, {"error", s.error},
-              {"components", json::array()}};
+  json doc = {
+      {"supervisor_pid", s.supervisor_pid}, {"state", s.state}, {"error", s.error}, {"components", json::array()}};
   for (const auto& c : s.components) {
-    doc["components"].push_back({{"name", c.name}, {"pid", c.pid}, {"state", c.state},
-                                 {"restarts", c.restarts}, {"started_at", c.started_at},
-                                 {"ports", c.ports}, {"error", c.error}});
+    doc["components"].push_back({{"name", c.name},
+                                 {"pid", c.pid},
+                                 {"state", c.state},
+                                 {"restarts", c.restarts},
+                                 {"started_at", c.started_at},
+                                 {"ports", c.ports},
+                                 {"error", c.error}});
   }
   WriteFile(StateFile(run_dir), doc.dump(2) + "\n");
 }

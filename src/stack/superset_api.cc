@@ -15,7 +15,7 @@ std::string Excerpt(const std::string& body) { return body.size() > 600 ? body.s
 SupersetApi::SupersetApi(const std::string& base_url, const std::string& user, const std::string& password)
     : base_url_(base_url), http_([] {
         HttpClientOptions options;
-        options.cookies = true;  // in-memory cookie engine: the session
+        options.cookies = true;                       // in-memory cookie engine: the session
         options.timeout = std::chrono::seconds(300);  // a bundle import writes a few hundred rows
         return options;
       }()) {
@@ -25,13 +25,13 @@ SupersetApi::SupersetApi(const std::string& base_url, const std::string& user, c
   access_token_ = nlohmann::json::parse(r.body).at("access_token").get<std::string>();
   // Write endpoints check a CSRF token bound to the session cookie set by this call.
   r = Request("GET", "/api/v1/security/csrf_token/", "", {});
-  if (r.status != 200) throw Error("superset: no CSRF token (HTTP " + std::to_string(r.status) + "): " + Excerpt(r.body));
+  if (r.status != 200)
+    throw Error("superset: no CSRF token (HTTP " + std::to_string(r.status) + "): " + Excerpt(r.body));
   csrf_token_ = nlohmann::json::parse(r.body).at("result").get<std::string>();
 }
 
 SupersetApi::Response SupersetApi::Request(const std::string& method, const std::string& path,
-                                           const std::string& json_body,
-                                           const std::filesystem::path& upload) const {
+                                           const std::string& json_body, const std::filesystem::path& upload) const {
   const std::string url = base_url_ + path;
   HttpRequest request;
   request.method = method == "POST" ? HttpMethod::kPost : HttpMethod::kGet;

@@ -1,8 +1,8 @@
 #include "stack/superset_home.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -46,9 +46,10 @@ std::string SupersetLocalUrl(const Config& config) { return LocalUrl(config.stac
 
 void SupersetHome::CheckInstalled() const {
   if (!fs::exists(Bin("superset")) || !fs::exists(Bin("gunicorn"))) {
-    throw Error("Superset not found in " + Venv().string() + ": run scripts/install-deps.sh (or "
-                "scripts/install-superset.sh " + Venv().string() + "), or set stack.superset: false in " +
-                config_.source);
+    throw Error("Superset not found in " + Venv().string() +
+                ": run scripts/install-deps.sh (or "
+                "scripts/install-superset.sh " +
+                Venv().string() + "), or set stack.superset: false in " + config_.source);
   }
   if (!fs::exists(config_.Resource("superset/superset_config.py")) || !fs::is_directory(AssetsDir())) {
     throw Error("no superset/superset_config.py or superset/assets under " + config_.resources_dir.string() +
@@ -73,9 +74,9 @@ void SupersetHome::Render() const {
     secret_key = RandomHex(32);
     WriteFile(key_file, secret_key + "\n", fs::perms(0600));
   }
-  const std::string metadata = fmt::format(
-      "postgresql+psycopg2://{}:{}@127.0.0.1:{}/superset", UrlEncode(config_.stack.postgres_user),
-      UrlEncode(config_.stack.postgres_password), config_.stack.postgres_port);
+  const std::string metadata =
+      fmt::format("postgresql+psycopg2://{}:{}@127.0.0.1:{}/superset", UrlEncode(config_.stack.postgres_user),
+                  UrlEncode(config_.stack.postgres_password), config_.stack.postgres_port);
   const nlohmann::json settings = {
       {"secret_key", secret_key}, {"metadata_uri", metadata}, {"data_dir", (Dir() / "data").string()}};
   WriteFile(SettingsFile(), settings.dump(2) + "\n", fs::perms(0600));
@@ -172,7 +173,11 @@ bool SupersetHome::ImportAssets(const std::string& url, bool force) const {
   }
   SpawnOptions zip;
   // The venv's Python where the stack installed one (docker-compose's init image has python3).
-  zip.argv = {fs::exists(Bin("python")) ? Bin("python").string() : "python3", "-m", "zipfile", "-c", (work / "bundle.zip").string(),
+  zip.argv = {fs::exists(Bin("python")) ? Bin("python").string() : "python3",
+              "-m",
+              "zipfile",
+              "-c",
+              (work / "bundle.zip").string(),
               (work / kBundleTop).string()};
   CommandResult zipped = RunCommand(zip);
   if (zipped.exit_code != 0) throw Error("cannot zip the Superset bundle: " + zipped.output);

@@ -16,9 +16,20 @@ SpawnOptions SupersetServer::Command() const {
   // One worker with threads: dashboards fire their chart queries in parallel, and each worker
   // costs ~300 MB. The timeout covers the slowest chart query (SQLLAB_TIMEOUT is 60 s).
   s.argv = {home_.Bin("gunicorn").string(),
-            "--bind", config_.stack.host + ":" + std::to_string(config_.stack.superset_port),
-            "--workers", "1", "--threads", "8", "--worker-class", "gthread",
-            "--timeout", "120", "--limit-request-line", "0", "--limit-request-field_size", "0",
+            "--bind",
+            config_.stack.host + ":" + std::to_string(config_.stack.superset_port),
+            "--workers",
+            "1",
+            "--threads",
+            "8",
+            "--worker-class",
+            "gthread",
+            "--timeout",
+            "120",
+            "--limit-request-line",
+            "0",
+            "--limit-request-field_size",
+            "0",
             "superset.app:create_app()"};
   s.env = home_.Env();
   s.working_dir = home_.Dir();

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "common/error.h"
-#include "common/prometheus.h"
 #include "common/metrics_server.h"
+#include "common/prometheus.h"
 #include "stack/component.h"
 #include "stack/stack_manager.h"
 #include "stack/state.h"
@@ -115,8 +115,7 @@ class Supervisor {
     while (!g_stop && Clock::now() < deadline) {
       if (auto code = TryReap(r.state.pid)) {
         r.state.state = "failed";
-        r.state.error = "exited with code " + std::to_string(*code) + " while starting; see " +
-                        c.LogFile().string();
+        r.state.error = "exited with code " + std::to_string(*code) + " while starting; see " + c.LogFile().string();
         spdlog::error("{}: {}", c.Name(), r.state.error);
         Publish();
         return false;
@@ -141,8 +140,7 @@ class Supervisor {
     }
     if (g_stop) return false;
     r.state.state = "failed";
-    r.state.error = "not healthy after " + std::to_string(c.StartTimeout().count()) + " s; see " +
-                    c.LogFile().string();
+    r.state.error = "not healthy after " + std::to_string(c.StartTimeout().count()) + " s; see " + c.LogFile().string();
     Publish();
     return false;
   }
@@ -235,8 +233,11 @@ int RunSupervisor(const Config& config, const PipelineStatusReader& pipeline) {
     status = std::make_unique<MetricsServer>(
         config.stack.host, config.stack.status_port,
         std::map<std::string, MetricsServer::Route>{
-            {"/status", {"application/json", [&config, &pipeline] { return ReadStatus(config, pipeline).doc.dump(2) + "\n"; }}},
-            {"/metrics", {std::string(prometheus::kContentType), [&config, &pipeline] { return StatusMetrics(ReadStatus(config, pipeline)); }}}});
+            {"/status",
+             {"application/json", [&config, &pipeline] { return ReadStatus(config, pipeline).doc.dump(2) + "\n"; }}},
+            {"/metrics", {std::string(prometheus::kContentType), [&config, &pipeline] {
+                            return StatusMetrics(ReadStatus(config, pipeline));
+                          }}}});
     spdlog::info("status endpoint on http://{}:{}/status and /metrics", config.stack.host, config.stack.status_port);
   } catch (const Error& e) {
     spdlog::error("no status endpoint: {}", e.what());

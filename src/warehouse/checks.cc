@@ -37,8 +37,10 @@ std::vector<DayMismatch> AggregateDaysOffFacts(ClickHouseClient& client, const s
 }
 
 EventTotals AggregateEventTotals(ClickHouseClient& client, const std::string& db, const std::string& aggregate) {
-  const Rows rows = QueryRows(client, fmt::format(
-      "SELECT (SELECT countMerge(total_events) FROM {0}.{1}), (SELECT count() FROM {0}.fact_events)", db, aggregate));
+  const Rows rows = QueryRows(
+      client,
+      fmt::format("SELECT (SELECT countMerge(total_events) FROM {0}.{1}), (SELECT count() FROM {0}.fact_events)", db,
+                  aggregate));
   if (rows.empty()) throw Error("no row counting the events of " + db + "." + aggregate);
   return {rows.front().UInt(0), rows.front().UInt(1)};
 }

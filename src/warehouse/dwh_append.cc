@@ -92,8 +92,7 @@ uint64_t FindTouchedEvents(ClickHouseClient& client, const std::string& db, cons
 // in bursts (a minute of backlog can land in one second of _ingested_at), so the delta is cut
 // into event_id buckets of at most batch_rows browser rows, and into twice as many on a
 // memory-limit error. False (scratch tables dropped) when even dwh::kMaxBuckets do not fit.
-bool ComputeDelta(ClickHouseClient& client, const std::string& db, uint64_t touched_rows,
-                  const DwhOptions& options) {
+bool ComputeDelta(ClickHouseClient& client, const std::string& db, uint64_t touched_rows, const DwhOptions& options) {
   uint32_t buckets = dwh::BucketsFor(touched_rows, options.batch_rows);
   while (true) {
     client.Execute(dwh::DeltaDropSql(db));

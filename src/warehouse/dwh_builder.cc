@@ -25,9 +25,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 }  // namespace
 
@@ -189,21 +187,21 @@ FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, cons
   const bool carry_forward = StagingWasCleared(client, db);
   summary.batches = batches.size();
   spdlog::info("dwh: {} day(s) to rebuild in {} batch(es) ({})", summary.days.size(), batches.size(),
-               since == 0 ? "all days" : "rows ingested since watermark " + std::to_string(last) +
-                                             " - " + std::to_string(options.overlap_seconds) + " s");
+               since == 0 ? "all days"
+                          : "rows ingested since watermark " + std::to_string(last) + " - " +
+                                std::to_string(options.overlap_seconds) + " s");
   for (size_t i = 0; i < batches.size(); ++i) {
     const auto batch_start = Clock::now();
     BuildBatch(client, db, batches[i], rows_per_day, options.batch_rows, every_day, carry_forward);
     spdlog::info("dwh: batch {}/{}: {} .. {} ({} days) in {:.1f} s", i + 1, batches.size(),
-                 dwh::DayToIso(batches[i].front()), dwh::DayToIso(batches[i].back()),
-                 batches[i].size(), SecondsSince(batch_start));
+                 dwh::DayToIso(batches[i].front()), dwh::DayToIso(batches[i].back()), batches[i].size(),
+                 SecondsSince(batch_start));
   }
   if (!summary.days.empty()) {
     summary.rows = static_cast<uint64_t>(client.QueryInt(
         "SELECT count() FROM " + db + ".fact_events WHERE event_date IN (" + dwh::DateList(summary.days) + ")"));
   }
-  client.Execute(dwh::RecordStateSql(db, "fact_events", summary.watermark, summary.days, summary.rows,
-                                     started_unix));
+  client.Execute(dwh::RecordStateSql(db, "fact_events", summary.watermark, summary.days, summary.rows, started_unix));
   summary.seconds = SecondsSince(start);
   return summary;
 }

@@ -17,38 +17,33 @@ namespace {
 // about twice as fast as on a tuple (measured on 18.16, 1M rows). The offset's low half can
 // only misorder two copies stamped in the same second across a 2^32 offset boundary, and the
 // choice would still be deterministic, so a rebuild picks the same copy every time.
-constexpr const char* kLatest =
-    "bitOr(bitShiftLeft(toUInt64(_ingested_at), 32), bitAnd(_offset, 4294967295))";
+constexpr const char* kLatest = "bitOr(bitShiftLeft(toUInt64(_ingested_at), 32), bitAnd(_offset, 4294967295))";
 
 // SELECT key, argMax(col, latest) AS col, ... : one argMax per column (measured faster than
 // one argMax over a tuple of the columns), all with the same key, so all from the same copy.
 // `extra` is appended to the select list as is (", max(_ingested_at) AS seen").
 std::string LatestBy(const std::string& db, const std::string& table, const std::string& key,
-                     const std::vector<std::string>& columns, const std::string& where,
-                     const std::string& alias, const std::string& extra = "") {
+                     const std::vector<std::string>& columns, const std::string& where, const std::string& alias,
+                     const std::string& extra = "") {
   std::string aggregates;
   for (const std::string& column : columns) {
     aggregates += fmt::format(", argMax({c}, {latest}) AS {c}", fmt::arg("c", column), fmt::arg("latest", kLatest));
   }
   return fmt::format("(SELECT {key}{aggregates}{extra} FROM {db}.{table}{where} GROUP BY {key}) AS {alias}",
                      fmt::arg("key", key), fmt::arg("aggregates", aggregates), fmt::arg("extra", extra),
-                     fmt::arg("db", db),
-                     fmt::arg("table", table), fmt::arg("where", where.empty() ? "" : " WHERE " + where),
-                     fmt::arg("alias", alias));
+                     fmt::arg("db", db), fmt::arg("table", table),
+                     fmt::arg("where", where.empty() ? "" : " WHERE " + where), fmt::arg("alias", alias));
 }
 
-const std::vector<std::string> kBrowserColumns = {
-    "event_timestamp", "event_timestamp_us", "event_type", "click_id",
-    "browser_name", "browser_user_agent", "browser_language"};
-const std::vector<std::string> kLocationColumns = {
-    "page_url", "page_url_path", "referer_url", "referer_medium",
-    "utm_medium", "utm_source", "utm_content", "utm_campaign"};
+const std::vector<std::string> kBrowserColumns = {"event_timestamp", "event_timestamp_us", "event_type",
+                                                  "click_id",        "browser_name",       "browser_user_agent",
+                                                  "browser_language"};
+const std::vector<std::string> kLocationColumns = {"page_url",   "page_url_path", "referer_url", "referer_medium",
+                                                   "utm_medium", "utm_source",    "utm_content", "utm_campaign"};
 const std::vector<std::string> kDeviceColumns = {
-    "os", "os_name", "os_timezone", "device_type", "device_is_mobile",
-    "user_custom_id", "user_domain_id"};
-const std::vector<std::string> kGeoColumns = {
-    "geo_latitude", "geo_longitude", "geo_country", "geo_timezone",
-    "geo_region_name", "ip_address"};
+    "os", "os_name", "os_timezone", "device_type", "device_is_mobile", "user_custom_id", "user_domain_id"};
+const std::vector<std::string> kGeoColumns = {"geo_latitude", "geo_longitude",   "geo_country",
+                                              "geo_timezone", "geo_region_name", "ip_address"};
 
 // fact_events' columns in table order (the INSERT names them, so order is explicit anyway).
 constexpr const char* kFactColumns =
@@ -61,9 +56,7 @@ constexpr const char* kFactColumns =
 
 }  // namespace
 
-std::string DayToIso(Day day) {
-  return fmt::format("{:04}-{:02}-{:02}", day / 10000, day / 100 % 100, day % 100);
-}
+std::string DayToIso(Day day) { return fmt::format("{:04}-{:02}-{:02}", day / 10000, day / 100 % 100, day % 100); }
 
 std::string DayList(const std::vector<Day>& days) {
   std::string out;
@@ -89,9 +82,10 @@ uint32_t BucketsFor(uint64_t rows, uint64_t target_rows) {
 
 std::string TouchedDaysSql(const std::string& db, NewRows since) {
   if (since.since_unix <= 0) {
-    return fmt::format("SELECT toYYYYMMDD(event_timestamp) AS day FROM {}.events_browser_raw "
-                       "GROUP BY day ORDER BY day",
-                       db);
+    return fmt::format(
+        "SELECT toYYYYMMDD(event_timestamp) AS day FROM {}.events_browser_raw "
+        "GROUP BY day ORDER BY day",
+        db);
   }
   const std::string cond = fmt::format("_ingested_at >= toDateTime({})", since.since_unix);
   return fmt::format(
@@ -105,9 +99,10 @@ std::string TouchedDaysSql(const std::string& db, NewRows since) {
 }
 
 std::string BrowserRowsPerDaySql(const std::string& db) {
-  return fmt::format("SELECT toYYYYMMDD(event_timestamp) AS day, count() FROM {}.events_browser_raw "
-                     "GROUP BY day ORDER BY day",
-                     db);
+  return fmt::format(
+      "SELECT toYYYYMMDD(event_timestamp) AS day, count() FROM {}.events_browser_raw "
+      "GROUP BY day ORDER BY day",
+      db);
 }
 
 std::string StagingWatermarkSql(const std::string& db) {
@@ -164,16 +159,15 @@ std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, b
   return FactInsertSql(db, days, every_day, Bucket{});
 }
 
-std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day,
-                          const Bucket& bucket) {
+std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, bool every_day, const Bucket& bucket) {
   const std::string day_list = DayList(days);
   const std::string in_bucket = bucket.count > 1 ? " AND " + BucketCondition(bucket) : "";
   // Every event_id / click_id that has a browser row on one of the days (in the bucket): the
   // dedup of each side only needs those keys, which keeps the GROUP BY and the join's right
   // side small.
-  const std::string browser_of_days = fmt::format(
-      "(SELECT {{key}} FROM {}.events_browser_raw WHERE toYYYYMMDD(event_timestamp) IN ({}){})", db,
-      day_list, in_bucket);
+  const std::string browser_of_days =
+      fmt::format("(SELECT {{key}} FROM {}.events_browser_raw WHERE toYYYYMMDD(event_timestamp) IN ({}){})", db,
+                  day_list, in_bucket);
   // When the batch is every day of staging (one bucket) the restriction would select
   // everything: skip it.
   const bool unrestricted = every_day && bucket.count <= 1;
@@ -184,17 +178,12 @@ std::string FactInsertSql(const std::string& db, const std::vector<Day>& days, b
 
   // The latest copy of every event_id seen on the days, kept only if that copy is on one of
   // them: a copy that moved the event to another day removes it from its old day.
-  const std::string browser = fmt::format(
-      "(SELECT * FROM {} WHERE toYYYYMMDD(event_timestamp) IN ({})) AS browser_days",
-      LatestBy(db, "events_browser_raw", "event_id", kBrowserColumns,
-               event_ids, "browser"),
-      day_list);
-  const std::string location = LatestBy(db, "events_location_raw", "event_id", kLocationColumns,
-                                        event_ids, "location");
-  const std::string device = LatestBy(db, "events_device_raw", "click_id", kDeviceColumns,
-                                      click_ids, "device");
-  const std::string geo = LatestBy(db, "events_geo_raw", "click_id", kGeoColumns,
-                                   click_ids, "geo");
+  const std::string browser =
+      fmt::format("(SELECT * FROM {} WHERE toYYYYMMDD(event_timestamp) IN ({})) AS browser_days",
+                  LatestBy(db, "events_browser_raw", "event_id", kBrowserColumns, event_ids, "browser"), day_list);
+  const std::string location = LatestBy(db, "events_location_raw", "event_id", kLocationColumns, event_ids, "location");
+  const std::string device = LatestBy(db, "events_device_raw", "click_id", kDeviceColumns, click_ids, "device");
+  const std::string geo = LatestBy(db, "events_geo_raw", "click_id", kGeoColumns, click_ids, "geo");
   return fmt::format("INSERT INTO {}.fact_events_build ({}) SELECT {} FROM {}", db, kFactColumns, kFactSelect,
                      JoinedSides(browser, location, device, geo));
 }
@@ -206,8 +195,8 @@ std::string TouchedCreateSql(const std::string& db, NewRows since, int64_t until
   // comparison against fact_events made the delta hit the 4 GB query limit.) Kept in a table
   // because every side of the delta, the bucket count and the seen days read it: computed once,
   // staging is scanned for it once per cycle instead of once per use.
-  const std::string c = fmt::format("_ingested_at >= toDateTime({}) AND _ingested_at <= toDateTime({})",
-                                    since.since_unix, until_unix);
+  const std::string c =
+      fmt::format("_ingested_at >= toDateTime({}) AND _ingested_at <= toDateTime({})", since.since_unix, until_unix);
   return fmt::format(
       "CREATE TABLE {db}.fact_events_touched ENGINE = Memory AS "
       "SELECT event_id, click_id, toYYYYMMDD(event_timestamp) AS day FROM {db}.events_browser_raw WHERE "
@@ -223,30 +212,27 @@ std::string TouchedDropSql(const std::string& db) {
 }
 
 std::string DeltaCreateSql(const std::string& db, const Bucket& bucket) {
-  const std::string touched = fmt::format("{}.fact_events_touched{}", db,
-                                          bucket.count > 1 ? " WHERE " + BucketCondition(bucket) : "");
+  const std::string touched =
+      fmt::format("{}.fact_events_touched{}", db, bucket.count > 1 ? " WHERE " + BucketCondition(bucket) : "");
   const std::string event_ids = fmt::format("event_id IN (SELECT event_id FROM {})", touched);
   const std::string click_ids = fmt::format("click_id IN (SELECT click_id FROM {})", touched);
   // Every copy of those events counts (latest wins), whatever its day.
   const std::string browser = LatestBy(db, "events_browser_raw", "event_id", kBrowserColumns, event_ids, "browser",
                                        ", max(_ingested_at) AS _seen_at");
-  const std::string location = LatestBy(db, "events_location_raw", "event_id", kLocationColumns, event_ids,
-                                        "location", ", toUInt8(1) AS has_location");
-  const std::string device = LatestBy(db, "events_device_raw", "click_id", kDeviceColumns, click_ids, "device",
-                                      ", toUInt8(1) AS has_device");
-  const std::string geo = LatestBy(db, "events_geo_raw", "click_id", kGeoColumns, click_ids, "geo",
-                                   ", toUInt8(1) AS has_geo");
+  const std::string location = LatestBy(db, "events_location_raw", "event_id", kLocationColumns, event_ids, "location",
+                                        ", toUInt8(1) AS has_location");
+  const std::string device =
+      LatestBy(db, "events_device_raw", "click_id", kDeviceColumns, click_ids, "device", ", toUInt8(1) AS has_device");
+  const std::string geo =
+      LatestBy(db, "events_geo_raw", "click_id", kGeoColumns, click_ids, "geo", ", toUInt8(1) AS has_geo");
   // A missing side joins as 0 (join_use_nulls is off), so _complete says all four are there.
-  return fmt::format(
-      "{} SELECT {}, toUInt8(has_location AND has_device AND has_geo) AS _complete, _seen_at FROM {}",
-      bucket.index == 0 ? "CREATE TABLE " + db + ".fact_events_delta ENGINE = Memory AS"
-                        : "INSERT INTO " + db + ".fact_events_delta",
-      kFactSelect, JoinedSides(browser, location, device, geo));
+  return fmt::format("{} SELECT {}, toUInt8(has_location AND has_device AND has_geo) AS _complete, _seen_at FROM {}",
+                     bucket.index == 0 ? "CREATE TABLE " + db + ".fact_events_delta ENGINE = Memory AS"
+                                       : "INSERT INTO " + db + ".fact_events_delta",
+                     kFactSelect, JoinedSides(browser, location, device, geo));
 }
 
-std::string DeltaDropSql(const std::string& db) {
-  return fmt::format("DROP TABLE IF EXISTS {}.fact_events_delta", db);
-}
+std::string DeltaDropSql(const std::string& db) { return fmt::format("DROP TABLE IF EXISTS {}.fact_events_delta", db); }
 
 std::string DeltaSeenDaysSql(const std::string& db) {
   // The touched rows are every browser copy of the delta's events.
@@ -280,32 +266,36 @@ std::string DeltaNewFactsCondition(const std::string& db, const std::vector<Day>
 }
 
 std::string DeltaNewDaysSql(const std::string& db, const std::string& new_facts) {
-  return fmt::format("SELECT toYYYYMMDD(event_date) AS day FROM {}.fact_events_delta WHERE {} GROUP BY day "
-                     "ORDER BY day", db, new_facts);
+  return fmt::format(
+      "SELECT toYYYYMMDD(event_date) AS day FROM {}.fact_events_delta WHERE {} GROUP BY day "
+      "ORDER BY day",
+      db, new_facts);
 }
 
 std::string DeltaAppendSql(const std::string& db, const std::string& new_facts, const std::vector<Day>& days) {
-  return fmt::format("INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events_delta "
-                     "WHERE {cond} AND toYYYYMMDD(event_date) IN ({days})",
-                     fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("cond", new_facts),
-                     fmt::arg("days", DayList(days)));
+  return fmt::format(
+      "INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events_delta "
+      "WHERE {cond} AND toYYYYMMDD(event_date) IN ({days})",
+      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("cond", new_facts), fmt::arg("days", DayList(days)));
 }
 
 std::string PatchKeepSql(const std::string& db, Day day) {
-  return fmt::format("INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events "
-                     "WHERE event_date = toDate('{date}') AND event_id NOT IN (SELECT event_id FROM {db}.fact_events_delta)",
-                     fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("date", DayToIso(day)));
+  return fmt::format(
+      "INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events "
+      "WHERE event_date = toDate('{date}') AND event_id NOT IN (SELECT event_id FROM {db}.fact_events_delta)",
+      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("date", DayToIso(day)));
 }
 
 std::string PatchDeltaSql(const std::string& db, Day day) {
-  return fmt::format("INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events_delta "
-                     "WHERE event_date = toDate('{date}')",
-                     fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("date", DayToIso(day)));
+  return fmt::format(
+      "INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events_delta "
+      "WHERE event_date = toDate('{date}')",
+      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("date", DayToIso(day)));
 }
 
 std::string DayCountsSql(const std::string& db, const std::string& table, const std::vector<Day>& days) {
-  return fmt::format("SELECT toYYYYMMDD(event_date) AS day, count() FROM {}.{} WHERE {} GROUP BY day ORDER BY day",
-                     db, table, DateFilter(days));
+  return fmt::format("SELECT toYYYYMMDD(event_date) AS day, count() FROM {}.{} WHERE {} GROUP BY day ORDER BY day", db,
+                     table, DateFilter(days));
 }
 
 std::string FactCarryForwardSql(const std::string& db, const std::vector<Day>& days) {
@@ -319,8 +309,7 @@ std::string FactCarryForwardSql(const std::string& db, const std::vector<Day>& d
 }
 
 const std::vector<std::string>& DayPartitionedTables() {
-  static const std::vector<std::string> tables = {"fact_events", "agg_events_hourly",
-                                                  "agg_traffic_sources"};
+  static const std::vector<std::string> tables = {"fact_events", "agg_events_hourly", "agg_traffic_sources"};
   return tables;
 }
 
@@ -329,8 +318,8 @@ std::string DropBuildPartitionSql(const std::string& db, const std::string& tabl
 }
 
 std::string ReplacePartitionSql(const std::string& db, const std::string& table, Day day) {
-  return fmt::format("ALTER TABLE {db}.{t} REPLACE PARTITION {d} FROM {db}.{t}_build",
-                     fmt::arg("db", db), fmt::arg("t", table), fmt::arg("d", day));
+  return fmt::format("ALTER TABLE {db}.{t} REPLACE PARTITION {d} FROM {db}.{t}_build", fmt::arg("db", db),
+                     fmt::arg("t", table), fmt::arg("d", day));
 }
 
 std::string TruncateSql(const std::string& db, const std::string& table) {
@@ -369,13 +358,12 @@ std::string DimGeoInsertSql(const std::string& db) {
 }
 
 std::string ReplaceWholeTableSql(const std::string& db, const std::string& table) {
-  return fmt::format("ALTER TABLE {db}.{t} REPLACE PARTITION tuple() FROM {db}.{t}_build",
-                     fmt::arg("db", db), fmt::arg("t", table));
+  return fmt::format("ALTER TABLE {db}.{t} REPLACE PARTITION tuple() FROM {db}.{t}_build", fmt::arg("db", db),
+                     fmt::arg("t", table));
 }
 
-std::string RecordStateSql(const std::string& db, const std::string& component,
-                           int64_t watermark_unix, const std::vector<Day>& days,
-                           uint64_t rows_built, int64_t started_unix) {
+std::string RecordStateSql(const std::string& db, const std::string& component, int64_t watermark_unix,
+                           const std::vector<Day>& days, uint64_t rows_built, int64_t started_unix) {
   const std::string day_array = days.empty() ? "emptyArrayDate()" : "[" + DateList(days) + "]";
   return fmt::format(
       "INSERT INTO {}.dwh_build_state (component, watermark, days, rows_built, started_at, "
@@ -391,8 +379,7 @@ std::string LastWatermarkSql(const std::string& db, const std::string& component
       db, Quote(component));
 }
 
-std::vector<std::vector<Day>> BatchDays(const std::vector<Day>& days,
-                                        const std::vector<DayRows>& rows_of,
+std::vector<std::vector<Day>> BatchDays(const std::vector<Day>& days, const std::vector<DayRows>& rows_of,
                                         uint64_t target_rows) {
   std::map<Day, uint64_t> rows;
   for (const DayRows& r : rows_of) rows[r.day] = r.rows;
@@ -400,8 +387,7 @@ std::vector<std::vector<Day>> BatchDays(const std::vector<Day>& days,
   uint64_t in_batch = 0;
   for (Day day : days) {
     const uint64_t n = rows.count(day) ? rows[day] : 0;
-    if (batches.empty() || target_rows <= 1 ||
-        (in_batch > 0 && in_batch + n > target_rows)) {
+    if (batches.empty() || target_rows <= 1 || (in_batch > 0 && in_batch + n > target_rows)) {
       batches.emplace_back();
       in_batch = 0;
     }

@@ -123,9 +123,8 @@ std::string DimGeoInsertSql(const std::string& db);
 std::string ReplaceWholeTableSql(const std::string& db, const std::string& table);
 
 // One dwh_build_state row (appended only after everything it describes has been swapped in).
-std::string RecordStateSql(const std::string& db, const std::string& component,
-                           int64_t watermark_unix, const std::vector<Day>& days,
-                           uint64_t rows_built, int64_t started_unix);
+std::string RecordStateSql(const std::string& db, const std::string& component, int64_t watermark_unix,
+                           const std::vector<Day>& days, uint64_t rows_built, int64_t started_unix);
 // The latest watermark of `component` as unix seconds, -1 when it has never been built.
 std::string LastWatermarkSql(const std::string& db, const std::string& component);
 
@@ -136,8 +135,7 @@ struct DayRows {
   Day day;
   uint64_t rows;
 };
-std::vector<std::vector<Day>> BatchDays(const std::vector<Day>& days,
-                                        const std::vector<DayRows>& rows_of,
+std::vector<std::vector<Day>> BatchDays(const std::vector<Day>& days, const std::vector<DayRows>& rows_of,
                                         uint64_t target_rows);
 
 }  // namespace clickflow::dwh

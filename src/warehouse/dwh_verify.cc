@@ -73,29 +73,30 @@ std::vector<std::string> VerifyWarehouse(ClickHouseClient& client, const Config&
                     dwh_checks::AggregateDaysOffFacts(client, db, agg, AggregateMeasure::kUsers)));
   }
 
-  const int64_t fact_users = client.QueryInt(fmt::format(
-      "SELECT uniqExact(user_domain_id) FROM {}.fact_events WHERE user_domain_id != ''", db));
+  const int64_t fact_users = client.QueryInt(
+      fmt::format("SELECT uniqExact(user_domain_id) FROM {}.fact_events WHERE user_domain_id != ''", db));
   const int64_t dim_users = client.QueryInt(fmt::format("SELECT count() FROM {}.dim_users", db));
   if (fact_users != dim_users) {
     add(fmt::format("dim_users has {} rows but fact_events has {} distinct users (run `clickflow dwh users`)",
                     dim_users, fact_users));
   }
-  const int64_t dim_user_dups = client.QueryInt(
-      fmt::format("SELECT count() - uniqExact(user_domain_id) FROM {}.dim_users", db));
+  const int64_t dim_user_dups =
+      client.QueryInt(fmt::format("SELECT count() - uniqExact(user_domain_id) FROM {}.dim_users", db));
   if (dim_user_dups != 0) add(fmt::format("dim_users holds {} duplicate user_domain_id row(s)", dim_user_dups));
-  const int64_t user_events = client.QueryInt(fmt::format(
-      "SELECT count() FROM {}.fact_events WHERE user_domain_id != ''", db));
+  const int64_t user_events =
+      client.QueryInt(fmt::format("SELECT count() FROM {}.fact_events WHERE user_domain_id != ''", db));
   const int64_t dim_user_events = client.QueryInt(fmt::format("SELECT sum(events) FROM {}.dim_users", db));
   if (user_events != dim_user_events) {
-    add(fmt::format("dim_users counts {} events but fact_events has {} events with a user",
-                    dim_user_events, user_events));
+    add(fmt::format("dim_users counts {} events but fact_events has {} events with a user", dim_user_events,
+                    user_events));
   }
 
-  const int64_t geo_events = client.QueryInt(fmt::format(
-      "SELECT count() FROM {}.fact_events WHERE geo_country != ''", db));
+  const int64_t geo_events =
+      client.QueryInt(fmt::format("SELECT count() FROM {}.fact_events WHERE geo_country != ''", db));
   const int64_t dim_geo_events = client.QueryInt(fmt::format("SELECT sum(events) FROM {}.dim_geo", db));
   if (geo_events != dim_geo_events) {
-    add(fmt::format("dim_geo counts {} events but fact_events has {} events with a country (run "
+    add(
+        fmt::format("dim_geo counts {} events but fact_events has {} events with a country (run "
                     "`clickflow dwh geo`)",
                     dim_geo_events, geo_events));
   }

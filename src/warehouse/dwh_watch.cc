@@ -55,8 +55,8 @@ WatchSummary WatchWarehouse(const Config& config, const WatchOptions& options, c
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
     }
   }
-  spdlog::info("dwh watch: stopped after {} cycles ({} fact builds, {} dimension builds, {} errors)",
-               summary.cycles, summary.fact_builds, summary.dim_builds, summary.errors);
+  spdlog::info("dwh watch: stopped after {} cycles ({} fact builds, {} dimension builds, {} errors)", summary.cycles,
+               summary.fact_builds, summary.dim_builds, summary.errors);
   return summary;
 }
 

@@ -19,15 +19,16 @@ uint32_t DaysBefore(int64_t now_unix, int days) {
   using namespace std::chrono;
   const sys_days day = floor<std::chrono::days>(sys_seconds{seconds{now_unix}}) - std::chrono::days{days};
   const year_month_day ymd{day};
-  return static_cast<uint32_t>(static_cast<int>(ymd.year()) * 10000 +
-                               static_cast<unsigned>(ymd.month()) * 100 + static_cast<unsigned>(ymd.day()));
+  return static_cast<uint32_t>(static_cast<int>(ymd.year()) * 10000 + static_cast<unsigned>(ymd.month()) * 100 +
+                               static_cast<unsigned>(ymd.day()));
 }
 
 std::vector<std::string> PartitionsOlderThan(const std::vector<std::string>& partitions, uint32_t cutoff,
                                              const std::set<std::string>& protect) {
   std::vector<std::string> out;
   for (const std::string& p : partitions) {
-    if (p.size() != 8 || !std::all_of(p.begin(), p.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    if (p.size() != 8 ||
+        !std::all_of(p.begin(), p.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
       continue;
     }
     if (static_cast<uint32_t>(std::stoul(p)) < cutoff && !protect.count(p)) out.push_back(p);
@@ -47,9 +48,9 @@ std::vector<std::string> StagingTables() {
   tables.emplace_back(kDeadLetterTable);
   return tables;
 }
-const std::vector<std::string> kFactTables = {"fact_events", "agg_events_hourly", "agg_traffic_sources",
-                                              "fact_events_build", "agg_events_hourly_build",
-                                              "agg_traffic_sources_build"};
+const std::vector<std::string> kFactTables = {
+    "fact_events",       "agg_events_hourly",       "agg_traffic_sources",
+    "fact_events_build", "agg_events_hourly_build", "agg_traffic_sources_build"};
 
 // The first column of each row `sql` returns.
 std::vector<std::string> FirstColumn(ClickHouseClient& client, const std::string& sql) {
@@ -59,17 +60,18 @@ std::vector<std::string> FirstColumn(ClickHouseClient& client, const std::string
 }
 
 std::vector<std::string> ActivePartitions(ClickHouseClient& client, const std::string& db, const std::string& table) {
-  return FirstColumn(client, fmt::format(
-      "SELECT DISTINCT partition FROM system.parts WHERE database = {} AND table = {} AND active ORDER BY partition",
-      Quote(db), Quote(table)));
+  return FirstColumn(client, fmt::format("SELECT DISTINCT partition FROM system.parts WHERE database = {} AND table = "
+                                         "{} AND active ORDER BY partition",
+                                         Quote(db), Quote(table)));
 }
 
 // The partitions holding the newest offset of each (_topic, _partition): the loader's resume points.
 std::set<std::string> ResumePartitions(ClickHouseClient& client, const std::string& db, const std::string& table) {
-  auto lines = FirstColumn(client, fmt::format(
-      "SELECT DISTINCT toYYYYMMDD(_ingested_at) FROM {db}.{t} WHERE (_topic, _partition, _offset) IN "
-      "(SELECT _topic, _partition, max(_offset) FROM {db}.{t} GROUP BY _topic, _partition)",
-      fmt::arg("db", db), fmt::arg("t", table)));
+  auto lines = FirstColumn(
+      client,
+      fmt::format("SELECT DISTINCT toYYYYMMDD(_ingested_at) FROM {db}.{t} WHERE (_topic, _partition, _offset) IN "
+                  "(SELECT _topic, _partition, max(_offset) FROM {db}.{t} GROUP BY _topic, _partition)",
+                  fmt::arg("db", db), fmt::arg("t", table)));
   return {lines.begin(), lines.end()};
 }
 
@@ -85,11 +87,11 @@ std::string FactKey(const std::string& table) {
 int64_t UnrepresentedRows(ClickHouseClient& client, const std::string& db, const std::string& table,
                           const std::string& partition) {
   const std::string key = FactKey(table);
-  return client.QueryInt(fmt::format(
-      "SELECT count() FROM {db}.{t} WHERE toYYYYMMDD(_ingested_at) = {p} AND {k} NOT IN ("
-      "SELECT {k} FROM {db}.fact_events WHERE {k} IN ("
-      "SELECT {k} FROM {db}.{t} WHERE toYYYYMMDD(_ingested_at) = {p}))",
-      fmt::arg("db", db), fmt::arg("t", table), fmt::arg("k", key), fmt::arg("p", partition)));
+  return client.QueryInt(
+      fmt::format("SELECT count() FROM {db}.{t} WHERE toYYYYMMDD(_ingested_at) = {p} AND {k} NOT IN ("
+                  "SELECT {k} FROM {db}.fact_events WHERE {k} IN ("
+                  "SELECT {k} FROM {db}.{t} WHERE toYYYYMMDD(_ingested_at) = {p}))",
+                  fmt::arg("db", db), fmt::arg("t", table), fmt::arg("k", key), fmt::arg("p", partition)));
 }
 
 class Dropper {
@@ -108,8 +110,8 @@ class Dropper {
       marked_ = true;
     }
     if (!dry_run_) client_.Execute(fmt::format("ALTER TABLE {}.{} DROP PARTITION {}", db_, table, partition));
-    spdlog::info("retention: {} {}.{} partition {} ({})", dry_run_ ? "would drop" : "dropped", db_, table,
-                 partition, reason);
+    spdlog::info("retention: {} {}.{} partition {} ({})", dry_run_ ? "would drop" : "dropped", db_, table, partition,
+                 reason);
     summary_.dropped.push_back({table, partition, reason});
   }
 
@@ -162,8 +164,9 @@ RetentionSummary RunRetention(ClickHouseClient& client, const Config& config, co
         dropper.Keep(table, part, "holds the loader's resume offset");
         continue;
       }
-      const int64_t newest = client.QueryInt(fmt::format(
-          "SELECT toInt64(toUInt32(max(_ingested_at))) FROM {}.{} WHERE toYYYYMMDD(_ingested_at) = {}", db, table, part));
+      const int64_t newest = client.QueryInt(
+          fmt::format("SELECT toInt64(toUInt32(max(_ingested_at))) FROM {}.{} WHERE toYYYYMMDD(_ingested_at) = {}", db,
+                      table, part));
       if (newest >= built_until) {
         dropper.Keep(table, part, "not yet covered by a warehouse build");
         continue;
@@ -172,8 +175,8 @@ RetentionSummary RunRetention(ClickHouseClient& client, const Config& config, co
       if (missing > 0) {
         dropper.Keep(table, part, fmt::format("{} row(s) not in fact_events", missing));
       } else {
-        dropper.Drop(table, part, fmt::format("older than staging_keep_days={}, all rows in fact_events",
-                                              p.staging_keep_days));
+        dropper.Drop(table, part,
+                     fmt::format("older than staging_keep_days={}, all rows in fact_events", p.staging_keep_days));
       }
     }
   }

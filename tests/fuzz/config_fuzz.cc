@@ -25,8 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const Config again = ParseConfig(yaml, "fuzz.yaml", "/fuzz");
     if (ToYaml(again) != yaml) {
-      std::fprintf(stderr, "ToYaml round trip changed the config:\n%s\n---\n%s\n", yaml.c_str(),
-                   ToYaml(again).c_str());
+      std::fprintf(stderr, "ToYaml round trip changed the config:\n%s\n---\n%s\n", yaml.c_str(), ToYaml(again).c_str());
       std::abort();
     }
   } catch (const Error& e) {

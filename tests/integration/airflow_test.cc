@@ -16,9 +16,9 @@
 #include <thread>
 
 #include "clickhouse/client.h"
-#include "kafka/admin.h"
 #include "ingest/event_schema.h"
 #include "ingest/timestamp.h"
+#include "kafka/admin.h"
 #include "test_env.h"
 
 namespace clickflow {
@@ -27,8 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using testing::Clickflow;
-using testing::RunProgram;
 using testing::RunBrowserTest;
+using testing::RunProgram;
 using testing::ScreenshotDir;
 using testing::StackConfig;
 using Clock = std::chrono::steady_clock;
@@ -90,8 +90,8 @@ std::map<std::string, std::string> AirflowEnv() {
   return {{"AIRFLOW_HOME", home.string()},
           {"AIRFLOW_CONFIG", (home / "airflow.cfg").string()},
           {"CLICKFLOW_CONFIG", fs::absolute(StackConfig().source).string()},
-          {"PATH", fs::path(CLICKFLOW_BINARY).parent_path().string() + ":" +
-                       AirflowBin().parent_path().string() + ":" + (path ? path : "/usr/bin:/bin")}};
+          {"PATH", fs::path(CLICKFLOW_BINARY).parent_path().string() + ":" + AirflowBin().parent_path().string() + ":" +
+                       (path ? path : "/usr/bin:/bin")}};
 }
 
 CommandResult Airflow(const std::vector<std::string>& args) {
@@ -121,7 +121,8 @@ HttpResult Http(const std::string& method, const std::string& path, const std::s
   return out;
 }
 
-std::string Token(const std::string& user = "admin", const std::string& password = StackConfig().stack.airflow_password) {
+std::string Token(const std::string& user = "admin",
+                  const std::string& password = StackConfig().stack.airflow_password) {
   HttpResult r = Http("POST", "/auth/token", "", json{{"username", user}, {"password", password}}.dump());
   if (r.status != 200 && r.status != 201) return "";
   return r.Json().value("access_token", "");
@@ -262,8 +263,8 @@ TEST_F(AirflowTest, UiAnswersAndLoginWorksWithAdminOnly) {
 // The UI in headless Chromium (tests/e2e/airflow_ui.mjs): a wrong password is refused, admin
 // signs in and the DAG list shows the four DAGs; screenshots in <build>/screenshots/airflow-*.
 TEST_F(AirflowTest, BrowserSignsInAndSeesTheFourDags) {
-  CommandResult r = RunBrowserTest("airflow_ui.mjs", {BaseUrl(), StackConfig().stack.airflow_password,
-                                                      ScreenshotDir().string()});
+  CommandResult r =
+      RunBrowserTest("airflow_ui.mjs", {BaseUrl(), StackConfig().stack.airflow_password, ScreenshotDir().string()});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(fs::exists(ScreenshotDir() / "airflow-dags.png"));
 }
@@ -272,17 +273,19 @@ TEST_F(AirflowTest, TheFourDagsRunEndToEndOnTheSamplesAndTheSeedQueriesCountThem
   // Start from empty tables. Kafka still holds other tests' messages: record them as already
   // handled, the way the loader records its own progress (docs/design.md#exactly-once: the highest offset per
   // partition in staging or dead letters), so the DAGs load the samples and nothing else.
-  std::istringstream tables(client_.Query(
-      "SELECT name FROM system.tables WHERE database = " + Quote(db_) +
-          " AND engine LIKE '%MergeTree' AND name != 'schema_migrations'", "TabSeparated"));
+  std::istringstream tables(client_.Query("SELECT name FROM system.tables WHERE database = " + Quote(db_) +
+                                              " AND engine LIKE '%MergeTree' AND name != 'schema_migrations'",
+                                          "TabSeparated"));
   for (std::string t; std::getline(tables, t);) client_.Execute("TRUNCATE TABLE " + db_ + "." + t);
   kafka::Admin admin(StackConfig().kafka.bootstrap_servers);
   for (const auto& topic : admin.Describe(TopicNames())) {
     for (const auto& p : topic.partitions) {
       if (p.high_watermark <= 0) continue;
-      client_.Execute("INSERT INTO " + db_ + ".ingest_errors (_topic, _partition, _offset, raw, error, _ingested_at) "
-                      "VALUES (" + Quote(topic.name) + ", " + std::to_string(p.id) + ", " +
-                      std::to_string(p.high_watermark - 1) + ", '', 'airflow_test: skipped earlier tests', "
+      client_.Execute("INSERT INTO " + db_ +
+                      ".ingest_errors (_topic, _partition, _offset, raw, error, _ingested_at) "
+                      "VALUES (" +
+                      Quote(topic.name) + ", " + std::to_string(p.id) + ", " + std::to_string(p.high_watermark - 1) +
+                      ", '', 'airflow_test: skipped earlier tests', "
                       "toDateTime('2000-01-01 00:00:00'))");
     }
   }
@@ -293,7 +296,8 @@ TEST_F(AirflowTest, TheFourDagsRunEndToEndOnTheSamplesAndTheSeedQueriesCountThem
     const double secs = std::chrono::duration<double>(Clock::now() - begin).count();
     std::cout << "airflow dags test " << dag << ": exit " << r.exit_code << " in " << secs << " s\n";
     RecordProperty(std::string(dag) + "_seconds", std::to_string(secs));
-    ASSERT_EQ(r.exit_code, 0) << dag << ":\n" << (r.output.size() > 20000 ? r.output.substr(r.output.size() - 20000) : r.output);
+    ASSERT_EQ(r.exit_code, 0) << dag << ":\n"
+                              << (r.output.size() > 20000 ? r.output.substr(r.output.size() - 20000) : r.output);
   }
 
   const auto types = SampleEventTypes();
@@ -304,11 +308,13 @@ TEST_F(AirflowTest, TheFourDagsRunEndToEndOnTheSamplesAndTheSeedQueriesCountThem
   ASSERT_GT(types.size(), 900u);
 
   EXPECT_EQ(client_.QueryInt("SELECT count() FROM analytics.fact_events"), static_cast<int64_t>(types.size()));
-  EXPECT_EQ(client_.QueryInt("SELECT uniqExact(event_id) FROM analytics.fact_events"), static_cast<int64_t>(types.size()));
+  EXPECT_EQ(client_.QueryInt("SELECT uniqExact(event_id) FROM analytics.fact_events"),
+            static_cast<int64_t>(types.size()));
   // The reference query (docs/design.md#reference-queries), verbatim but for a stable order.
-  EXPECT_EQ(client_.Query("SELECT event_type, count() FROM analytics.fact_events GROUP BY event_type ORDER BY event_type",
-                          "TabSeparated"),
-            expected);
+  EXPECT_EQ(
+      client_.Query("SELECT event_type, count() FROM analytics.fact_events GROUP BY event_type ORDER BY event_type",
+                    "TabSeparated"),
+      expected);
   EXPECT_EQ(client_.QueryInt("SELECT sum(total_events) FROM (SELECT utm_source, utm_campaign, "
                              "countMerge(total_events) AS total_events, uniqMerge(unique_users) AS unique_users "
                              "FROM analytics.agg_traffic_sources GROUP BY utm_source, utm_campaign "
@@ -407,7 +413,8 @@ TEST_F(AirflowTest, ATaskThatFailsOnceIsRetriedAndTheRunSucceeds) {
                             json{{"logical_date", nullptr}, {"conf", {{"data_dir", dir.string()}}}}.dump());
   ASSERT_TRUE(trigger.status == 200 || trigger.status == 201) << trigger.body;
   const std::string run_id = trigger.Json()["dag_run_id"];
-  const std::string task_url = "/api/v2/dags/init_data_pipeline/dagRuns/" + run_id + "/taskInstances/load_browser_events";
+  const std::string task_url =
+      "/api/v2/dags/init_data_pipeline/dagRuns/" + run_id + "/taskInstances/load_browser_events";
 
   std::string state;
   const auto deadline = Clock::now() + std::chrono::minutes(5);

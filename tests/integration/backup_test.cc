@@ -3,8 +3,8 @@
 // data dir, ClickHouse holds the same rows (aggregate states included), Superset the same five
 // dashboards and Airflow the same DAG-run history.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -16,8 +16,8 @@
 #include "backup/backup.h"
 #include "clickhouse/client.h"
 #include "common/net.h"
-#include "free_ports.h"
 #include "common/template.h"
+#include "free_ports.h"
 #include "stack/superset_api.h"
 #include "stack/superset_home.h"
 #include "test_env.h"
@@ -41,8 +41,8 @@ struct HttpResult {
 };
 
 // Airflow's REST API through curl (as in airflow_test.cc), against the stack of `config`.
-HttpResult Http(const Config& config, const std::string& method, const std::string& path,
-                const std::string& token = "", const std::string& body = "") {
+HttpResult Http(const Config& config, const std::string& method, const std::string& path, const std::string& token = "",
+                const std::string& body = "") {
   const std::string url = "http://127.0.0.1:" + std::to_string(config.stack.airflow_port) + path;
   std::vector<std::string> argv = {"curl", "-sS", "-m", "30", "-X", method, "-w", "\n%{http_code}", url};
   if (!token.empty()) argv.insert(argv.end(), {"-H", "Authorization: Bearer " + token});
@@ -76,7 +76,9 @@ std::map<std::string, std::string> DagRuns(const Config& config, const std::stri
   if (r.status != 200) return runs;
   const json listed = r.Json();  // named: a range-for over a temporary's member dangles
   for (const auto& run : listed["dag_runs"]) {
-    auto text = [&](const char* key) { return run.contains(key) && run[key].is_string() ? run[key].get<std::string>() : ""; };
+    auto text = [&](const char* key) {
+      return run.contains(key) && run[key].is_string() ? run[key].get<std::string>() : "";
+    };
     runs[text("dag_id") + "/" + text("dag_run_id") + " " + text("run_type")] = text("state");
   }
   return runs;
@@ -109,11 +111,13 @@ std::map<std::string, std::string> ClickHouseFacts(const Config& config) {
   }
   facts["agg_events_hourly merged"] = client.Query(
       "SELECT countMerge(total_events), uniqMerge(unique_users) FROM " + db + ".agg_events_hourly", "TabSeparated");
-  facts["agg_traffic_sources merged"] = client.Query(
-      "SELECT utm_source, countMerge(total_events), uniqMerge(unique_users) FROM " + db +
-          ".agg_traffic_sources GROUP BY utm_source ORDER BY utm_source", "TabSeparated");
+  facts["agg_traffic_sources merged"] =
+      client.Query("SELECT utm_source, countMerge(total_events), uniqMerge(unique_users) FROM " + db +
+                       ".agg_traffic_sources GROUP BY utm_source ORDER BY utm_source",
+                   "TabSeparated");
   facts["fact_events checksum"] = client.Query(
-      "SELECT sum(cityHash64(event_id, event_type, toString(event_timestamp))) FROM " + db + ".fact_events", "TabSeparated");
+      "SELECT sum(cityHash64(event_id, event_type, toString(event_timestamp))) FROM " + db + ".fact_events",
+      "TabSeparated");
   return facts;
 }
 
@@ -129,13 +133,14 @@ class BackupTest : public ::testing::Test {
 
     // Known data the real way: 5,000 generated events with malformed lines (dead letters).
     const auto t0 = Clock::now();
-    for (std::vector<std::string> step : std::vector<std::vector<std::string>>{
-             {"migrate"},
-             {"topics", "create"},
-             {"generate", "--out", (dir_ / "gen").string(), "--events", "5000", "--seed", "31", "--malformed-rate", "0.004"},
-             {"produce", "--dir", (dir_ / "gen").string(), "--no-progress"},
-             {"load", "--once", "--no-metrics"},
-             {"dwh", "build"}}) {
+    for (std::vector<std::string> step :
+         std::vector<std::vector<std::string>>{{"migrate"},
+                                               {"topics", "create"},
+                                               {"generate", "--out", (dir_ / "gen").string(), "--events", "5000",
+                                                "--seed", "31", "--malformed-rate", "0.004"},
+                                               {"produce", "--dir", (dir_ / "gen").string(), "--no-progress"},
+                                               {"load", "--once", "--no-metrics"},
+                                               {"dwh", "build"}}) {
       CommandResult r = Clickflow(step);
       ASSERT_EQ(r.exit_code, 0) << step[0] << ":\n" << r.output;
     }
@@ -208,8 +213,10 @@ TEST_F(BackupTest, BackupRestoredIntoAFreshStackHasTheSameDataDashboardsAndDagRu
   const auto runs_after = DagRuns(StackConfig(), token_);
   for (const auto& [run, state] : source_runs_) {
     if (!runs_after.count(run)) continue;
-    if (Finished(state)) expected_runs_[run] = state;
-    else expected_runs_[run] = "";  // the dump saw it unfinished, or finished just now
+    if (Finished(state))
+      expected_runs_[run] = state;
+    else
+      expected_runs_[run] = "";  // the dump saw it unfinished, or finished just now
   }
   ASSERT_FALSE(expected_runs_.empty());
   std::cout << backup.output << "backup took " << backup_s << " s\n";
@@ -239,9 +246,9 @@ TEST_F(BackupTest, BackupRestoredIntoAFreshStackHasTheSameDataDashboardsAndDagRu
   for (const char* skipped : {"fact_events_build", "agg_events_hourly_build", "mv_agg_events_hourly"}) {
     EXPECT_FALSE(tables.count(skipped)) << skipped;
   }
-  for (const char* file : {"postgres/airflow.dump", "postgres/superset.dump", "secrets/airflow/fernet_key",
-                           "secrets/airflow/jwt_secret", "secrets/airflow/secret_key", "secrets/superset/secret_key",
-                           "config/clickflow.yaml"}) {
+  for (const char* file :
+       {"postgres/airflow.dump", "postgres/superset.dump", "secrets/airflow/fernet_key", "secrets/airflow/jwt_secret",
+        "secrets/airflow/secret_key", "secrets/superset/secret_key", "config/clickflow.yaml"}) {
     EXPECT_TRUE(fs::exists(backup_dir / file)) << file;
   }
 

@@ -70,10 +70,10 @@ void Reset() {
   Cf({"migrate"});
   Cf({"topics", "create"});
   Cf({"load", "--once"});  // drain what earlier suites produced; the group commits past it
-  for (const char* t : {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw",
-                        "ingest_errors", "fact_events", "fact_events_build", "agg_events_hourly",
-                        "agg_events_hourly_build", "agg_traffic_sources", "agg_traffic_sources_build", "dim_users",
-                        "dim_users_build", "dim_geo", "dim_geo_build", "dwh_build_state"}) {
+  for (const char* t :
+       {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw", "ingest_errors",
+        "fact_events", "fact_events_build", "agg_events_hourly", "agg_events_hourly_build", "agg_traffic_sources",
+        "agg_traffic_sources_build", "dim_users", "dim_users_build", "dim_geo", "dim_geo_build", "dwh_build_state"}) {
     Client().Execute(std::string("TRUNCATE TABLE ") + t);
   }
 }
@@ -110,7 +110,9 @@ std::vector<Json> ValidLines(const fs::path& file, const std::vector<std::string
   return out;
 }
 
-std::string S(const Json& j, const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : ""; }
+std::string S(const Json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
 
 struct Expected {
   std::map<std::string, Json> browser, location, device, geo;  // latest line per key
@@ -139,7 +141,8 @@ Expected ExpectedFrom(const fs::path& dir) {
     auto g = e.geo.find(S(b, "click_id"));
     e.by_country[g == e.geo.end() ? "" : S(g->second, "geo_country")]++;
     auto l = e.location.find(id);
-    const std::string sc = l == e.location.end() ? "|" : S(l->second, "utm_source") + "|" + S(l->second, "utm_campaign");
+    const std::string sc =
+        l == e.location.end() ? "|" : S(l->second, "utm_source") + "|" + S(l->second, "utm_campaign");
     e.by_source_campaign[sc].first++;
     e.by_source_campaign[sc].second.insert(user);
     const std::string hour = S(b, "event_timestamp").substr(0, 13) + ":00:00|" + S(b, "event_type");
@@ -193,8 +196,9 @@ TEST(DwhTest, SampleFilesGiveTheSeedQueriesExactAnswers) {
   std::vector<uint64_t> counts;
   for (const auto& [c, n] : e.by_country) counts.push_back(n);
   std::sort(counts.rbegin(), counts.rend());
-  const auto top = Rows("SELECT geo_country, count() AS events FROM analytics.fact_events GROUP BY geo_country "
-                        "ORDER BY events DESC LIMIT 10");
+  const auto top = Rows(
+      "SELECT geo_country, count() AS events FROM analytics.fact_events GROUP BY geo_country "
+      "ORDER BY events DESC LIMIT 10");
   ASSERT_EQ(top.size(), std::min<size_t>(10, counts.size()));
   for (size_t i = 0; i < top.size(); ++i) {
     const std::string country = top[i].substr(0, top[i].find('|'));
@@ -290,9 +294,9 @@ TEST(DwhTest, LateRowsRebuildOnlyTheDaysTheyTouchAndWinOverOlderCopies) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   LoadLines("device_events", {device.dump()});
   Cf({"dwh", "build", "--overlap-seconds", "0"});
-  EXPECT_EQ(Str("SELECT countIf(os_name = 'LateOS') = count() FROM analytics.fact_events WHERE click_id = " +
-                Quote(click)),
-            "1");
+  EXPECT_EQ(
+      Str("SELECT countIf(os_name = 'LateOS') = count() FROM analytics.fact_events WHERE click_id = " + Quote(click)),
+      "1");
 
   // B: a new event on another day. The next build starts from A's watermark, so it rebuilds
   // A's days and B's day, and nothing else.
@@ -307,8 +311,11 @@ TEST(DwhTest, LateRowsRebuildOnlyTheDaysTheyTouchAndWinOverOlderCopies) {
   ASSERT_FALSE(other_day.empty());
   want_days.insert(other_day);
   const std::string id = "00000000-late-4000-8000-000000000001";
-  LoadLines("browser_events", {Json{{"event_id", id}, {"event_timestamp", other_day + " 12:34:56.500000"},
-                                    {"event_type", "pageview"}, {"click_id", "late-session"}}.dump()});
+  LoadLines("browser_events", {Json{{"event_id", id},
+                                    {"event_timestamp", other_day + " 12:34:56.500000"},
+                                    {"event_type", "pageview"},
+                                    {"click_id", "late-session"}}
+                                   .dump()});
   LoadLines("location_events", {Json{{"event_id", id}, {"utm_source", "late"}, {"utm_campaign", "c"}}.dump()});
   const std::string out = Cf({"dwh", "build", "--overlap-seconds", "0"});
 
@@ -331,8 +338,8 @@ TEST(DwhTest, AppendModeEndsWithTheTablesAFullRebuildGives) {
   const fs::path first = fs::temp_directory_path() / "dwh_test_append_a";
   const fs::path second = fs::temp_directory_path() / "dwh_test_append_b";
   for (const auto& [dir, seed] : {std::pair{first, "21"}, std::pair{second, "22"}}) {
-    Cf({"generate", "--out", dir.string(), "--events", "20000", "--seed", seed, "--start", "2025-05-01",
-        "--days", "4", "--duplicate-rate", "0.02", "--late-rate", "0.05"});
+    Cf({"generate", "--out", dir.string(), "--events", "20000", "--seed", seed, "--start", "2025-05-01", "--days", "4",
+        "--duplicate-rate", "0.02", "--late-rate", "0.05"});
   }
   LoadDir(first);
   Cf({"dwh", "build"});
@@ -363,8 +370,11 @@ TEST(DwhTest, AppendModeEndsWithTheTablesAFullRebuildGives) {
   moved["event_timestamp"] = "2025-05-09 08:00:00.000001";
   LoadLines("browser_events", {moved.dump()});
   const std::string lonely = "00000000-lone-4000-8000-000000000001";
-  LoadLines("browser_events", {Json{{"event_id", lonely}, {"event_timestamp", "2025-05-02 10:00:00.000000"},
-                                    {"event_type", "pageview"}, {"click_id", "lonely-session"}}.dump()});
+  LoadLines("browser_events", {Json{{"event_id", lonely},
+                                    {"event_timestamp", "2025-05-02 10:00:00.000000"},
+                                    {"event_type", "pageview"},
+                                    {"click_id", "lonely-session"}}
+                                   .dump()});
 
   // Within the grace period the lonely event waits; everything else is in.
   out = Cf({"dwh", "build", "--step", "facts", "--append", "--append-grace-seconds", "3600"});
@@ -374,9 +384,9 @@ TEST(DwhTest, AppendModeEndsWithTheTablesAFullRebuildGives) {
   EXPECT_EQ(Str("SELECT countIf(os_name = 'LateOS') = count() FROM analytics.fact_events WHERE click_id = " +
                 Quote(S(session, "click_id"))),
             "1");
-  EXPECT_EQ(Str("SELECT toString(event_date) FROM analytics.fact_events WHERE event_id = " +
-                Quote(S(moved, "event_id"))),
-            "2025-05-09");
+  EXPECT_EQ(
+      Str("SELECT toString(event_date) FROM analytics.fact_events WHERE event_id = " + Quote(S(moved, "event_id"))),
+      "2025-05-09");
   Cf({"dwh", "users"});
   Cf({"dwh", "geo"});
   Cf({"dwh", "verify"});  // aggregates exactly consistent with the facts after appends
@@ -435,7 +445,7 @@ TEST(DwhTest, ABuildKilledMidwayAndRerunGivesTheSameTables) {
   Reset();
   const fs::path dir = fs::temp_directory_path() / "dwh_test_200k";
   Cf({"generate", "--out", dir.string(), "--events", "200000", "--seed", "11", "--start", "2025-03-01",
-       "--duplicate-rate", "0.01", "--late-rate", "0.02"});
+      "--duplicate-rate", "0.01", "--late-rate", "0.02"});
   LoadDir(dir);
   const std::vector<std::string> build = {"dwh", "build", "--full", "--batch-rows", "20000"};
 
@@ -463,12 +473,15 @@ TEST(DwhTest, FactsWhoseStagingWasDroppedSurviveARebuildOfTheirDay) {
   const std::string day = S(e.browser.begin()->second, "event_timestamp").substr(0, 10);
   const std::string before = Str("SELECT count() FROM fact_events WHERE event_date = '" + day + "'");
   // What retention does before it drops staging partitions, then lose all browser staging.
-  Client().Execute("INSERT INTO dwh_build_state (component, watermark, days, rows_built, started_at, finished_at) "
-                   "SELECT 'staging_dropped', now(), emptyArrayDate(), 0, now(), now()");
+  Client().Execute(
+      "INSERT INTO dwh_build_state (component, watermark, days, rows_built, started_at, finished_at) "
+      "SELECT 'staging_dropped', now(), emptyArrayDate(), 0, now(), now()");
   Client().Execute("TRUNCATE TABLE events_browser_raw");
   LoadLines("browser_events", {Json{{"event_id", "00000000-late-4000-8000-000000000002"},
-                                    {"event_timestamp", day + " 01:02:03.000000"}, {"event_type", "click"},
-                                    {"click_id", "late-session"}}.dump()});
+                                    {"event_timestamp", day + " 01:02:03.000000"},
+                                    {"event_type", "click"},
+                                    {"click_id", "late-session"}}
+                                   .dump()});
   const std::string out = Cf({"dwh", "build", "--overlap-seconds", "0"});
   EXPECT_NE(out.find("rebuilt 1 day(s) (" + day + ")"), std::string::npos) << out;
   EXPECT_EQ(Str("SELECT count() FROM fact_events WHERE event_date = '" + day + "'"),
@@ -483,8 +496,10 @@ TEST(DwhTest, FactsWhoseStagingWasDroppedSurviveARebuildOfTheirDay) {
   Json copy = gone;
   copy["event_type"] = "replayed";
   LoadLines("browser_events", {copy.dump(), Json{{"event_id", "00000000-late-4000-8000-000000000003"},
-                                                 {"event_timestamp", day + " 02:03:04.000000"}, {"event_type", "click"},
-                                                 {"click_id", "late-session"}}.dump()});
+                                                 {"event_timestamp", day + " 02:03:04.000000"},
+                                                 {"event_type", "click"},
+                                                 {"click_id", "late-session"}}
+                                                .dump()});
   Cf({"dwh", "build", "--step", "facts", "--append", "--append-grace-seconds", "0"});
   EXPECT_EQ(Str("SELECT groupArray(event_type) FROM fact_events WHERE event_id = " + Quote(S(gone, "event_id"))),
             "['replayed']");
@@ -496,8 +511,9 @@ TEST(DwhTest, FactsWhoseStagingWasDroppedSurviveARebuildOfTheirDay) {
 }
 
 std::set<std::string> Partitions(const std::string& table) {
-  auto rows = Rows("SELECT DISTINCT partition FROM system.parts WHERE database = " +
-                   Quote(StackConfig().clickhouse.database) + " AND table = " + Quote(table) + " AND active");
+  auto rows =
+      Rows("SELECT DISTINCT partition FROM system.parts WHERE database = " + Quote(StackConfig().clickhouse.database) +
+           " AND table = " + Quote(table) + " AND active");
   return {rows.begin(), rows.end()};
 }
 
@@ -510,18 +526,20 @@ TEST(DwhTest, RetentionDropsExactlyThePartitionsPastTheirAge) {
   const std::string known_click = S(e.browser.begin()->second, "click_id");
   auto day_ago = [](int days) { return Str("SELECT toYYYYMMDD(now() - INTERVAL " + std::to_string(days) + " DAY)"); };
   auto browser_row = [](const std::string& id, const std::string& topic, int offset, int days_ago) {
-    Client().Execute("INSERT INTO events_browser_raw (event_id, event_timestamp, event_type, click_id, _topic, "
-                     "_partition, _offset, _ingested_at) SELECT " + Quote(id) +
-                     ", toDateTime('2026-11-02 10:00:00', 'UTC'), 'pageview', 'c', " + Quote(topic) + ", 0, " +
-                     std::to_string(offset) + ", now() - INTERVAL " + std::to_string(days_ago) + " DAY");
+    Client().Execute(
+        "INSERT INTO events_browser_raw (event_id, event_timestamp, event_type, click_id, _topic, "
+        "_partition, _offset, _ingested_at) SELECT " +
+        Quote(id) + ", toDateTime('2026-11-02 10:00:00', 'UTC'), 'pageview', 'c', " + Quote(topic) + ", 0, " +
+        std::to_string(offset) + ", now() - INTERVAL " + std::to_string(days_ago) + " DAY");
   };
   // Staging past staging_ttl_days (90): dropped, unless it holds a resume offset.
   browser_row("old-1", "browser_events", 0, 100);
   browser_row("old-2", "retention_test", 5, 95);  // the newest offset of retention_test/0: kept
   // A dead letter below the offsets of a topic partition that has recent ones.
-  Client().Execute("INSERT INTO ingest_errors (_topic, _partition, _offset, raw, error, _ingested_at) "
-                   "SELECT _topic, _partition, 0, 'x', 'y', now() - INTERVAL 100 DAY FROM ingest_errors "
-                   "WHERE _offset > 0 LIMIT 1");
+  Client().Execute(
+      "INSERT INTO ingest_errors (_topic, _partition, _offset, raw, error, _ingested_at) "
+      "SELECT _topic, _partition, 0, 'x', 'y', now() - INTERVAL 100 DAY FROM ingest_errors "
+      "WHERE _offset > 0 LIMIT 1");
   // Staging past staging_keep_days (7): dropped when every row is in fact_events.
   browser_row(known_event, "browser_events", 1, 10);
   Client().Execute("INSERT INTO events_device_raw (click_id, _topic, _partition, _offset, _ingested_at) SELECT " +
@@ -536,8 +554,8 @@ TEST(DwhTest, RetentionDropsExactlyThePartitionsPastTheirAge) {
   }
 
   std::map<std::string, std::set<std::string>> before;
-  for (const char* t : {"events_browser_raw", "events_device_raw", "ingest_errors", "fact_events",
-                        "agg_events_hourly", "events_geo_raw", "events_location_raw"}) {
+  for (const char* t : {"events_browser_raw", "events_device_raw", "ingest_errors", "fact_events", "agg_events_hourly",
+                        "events_geo_raw", "events_location_raw"}) {
     before[t] = Partitions(t);
   }
   const std::string dry = Cf({"retention", "--dry-run"});
@@ -576,9 +594,10 @@ TEST(DwhTest, VerifyNamesTheDayAnAggregateDisagreesOnAndTheDuplicateFacts) {
       Client().QueryInt("SELECT count() FROM fact_events WHERE toYYYYMMDD(event_date) = " + day);
   // One of the day's events counted a second time by agg_events_hourly (its user is already
   // counted that day, so only the event count is off).
-  Client().Execute("INSERT INTO agg_events_hourly SELECT event_date, event_hour, event_type, countState(), "
-                   "uniqState(user_domain_id) FROM (SELECT * FROM fact_events WHERE toYYYYMMDD(event_date) = " +
-                   day + " LIMIT 1) AS f GROUP BY event_date, event_hour, event_type");
+  Client().Execute(
+      "INSERT INTO agg_events_hourly SELECT event_date, event_hour, event_type, countState(), "
+      "uniqState(user_domain_id) FROM (SELECT * FROM fact_events WHERE toYYYYMMDD(event_date) = " +
+      day + " LIMIT 1) AS f GROUP BY event_date, event_hour, event_type");
   CommandResult r = Clickflow({"dwh", "verify"});
   EXPECT_NE(r.exit_code, 0) << r.output;
   const std::string want = fmt::format(

@@ -4,8 +4,8 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "clickhouse/client.h"
@@ -32,7 +32,8 @@ class FoundationTest : public ::testing::Test {
 
 std::map<std::string, std::string> ShowCreateAll(ClickHouseClient& client, const std::string& db) {
   std::map<std::string, std::string> out;
-  std::istringstream names(client.Query("SELECT name FROM system.tables WHERE database = " + Quote(db), "TabSeparated"));
+  std::istringstream names(
+      client.Query("SELECT name FROM system.tables WHERE database = " + Quote(db), "TabSeparated"));
   std::string name;
   while (std::getline(names, name)) out[name] = client.Query("SHOW CREATE TABLE " + db + "." + name, "TabSeparated");
   return out;
@@ -86,7 +87,8 @@ TEST_F(FoundationTest, SeedQueriesRunVerbatimOnHandWrittenRows) {
     client_.Execute("TRUNCATE TABLE " + db_ + "." + t);
   }
   // Staging accepts a hand-written row.
-  client_.Execute("INSERT INTO " + db_ + ".events_browser_raw (event_id, event_timestamp, event_type, click_id, "
+  client_.Execute("INSERT INTO " + db_ +
+                  ".events_browser_raw (event_id, event_timestamp, event_type, click_id, "
                   "_topic, _partition, _offset, _ingested_at) VALUES ('e0', now(), 'pageview', 'c0', "
                   "'browser_events', 0, 0, now())");
   EXPECT_EQ(client_.QueryInt("SELECT count() FROM " + db_ + ".events_browser_raw"), 1);
@@ -103,23 +105,28 @@ TEST_F(FoundationTest, SeedQueriesRunVerbatimOnHandWrittenRows) {
                       {"e5", "pageview", "u3", "FR", "google", "campaign_1"}};
   std::string values;
   for (const auto& r : rows) {
-    values += std::string(values.empty() ? "" : ",") + "('" + r.id + "', toStartOfHour(now()) - 3600, toDate(now() - 3600), "
-              "toStartOfHour(now() - 3600), '" + r.type + "', '" + r.user + "', '" + r.country + "', '" + r.source +
-              "', '" + r.campaign + "')";
+    values += std::string(values.empty() ? "" : ",") + "('" + r.id +
+              "', toStartOfHour(now()) - 3600, toDate(now() - 3600), "
+              "toStartOfHour(now() - 3600), '" +
+              r.type + "', '" + r.user + "', '" + r.country + "', '" + r.source + "', '" + r.campaign + "')";
   }
-  client_.Execute("INSERT INTO " + db_ + ".fact_events_build (event_id, event_timestamp, event_date, event_hour, "
-                  "event_type, user_domain_id, geo_country, utm_source, utm_campaign) VALUES " + values);
+  client_.Execute("INSERT INTO " + db_ +
+                  ".fact_events_build (event_id, event_timestamp, event_date, event_hour, "
+                  "event_type, user_domain_id, geo_country, utm_source, utm_campaign) VALUES " +
+                  values);
   const std::string day = client_.Query("SELECT toYYYYMMDD(now() - 3600)", "TabSeparated");
   for (const char* t : {"fact_events", "agg_events_hourly", "agg_traffic_sources"}) {
     client_.Execute("ALTER TABLE " + db_ + "." + t + " REPLACE PARTITION " + day.substr(0, 8) + " FROM " + db_ + "." +
                     t + "_build");
   }
 
-  EXPECT_EQ(client_.Query("SELECT event_type, count() FROM analytics.fact_events GROUP BY event_type ORDER BY event_type",
-                          "TabSeparated"),
-            "click\t1\npageview\t4\n");
+  EXPECT_EQ(
+      client_.Query("SELECT event_type, count() FROM analytics.fact_events GROUP BY event_type ORDER BY event_type",
+                    "TabSeparated"),
+      "click\t1\npageview\t4\n");
   EXPECT_EQ(client_.Query("SELECT geo_country, count() AS events FROM analytics.fact_events GROUP BY geo_country "
-                          "ORDER BY events DESC, geo_country LIMIT 10", "TabSeparated"),
+                          "ORDER BY events DESC, geo_country LIMIT 10",
+                          "TabSeparated"),
             "DE\t2\nUS\t2\nFR\t1\n");
   EXPECT_EQ(client_.Query("SELECT utm_source, utm_campaign, countMerge(total_events) AS total_events, "
                           "uniqMerge(unique_users) AS unique_users FROM analytics.agg_traffic_sources "
@@ -129,7 +136,8 @@ TEST_F(FoundationTest, SeedQueriesRunVerbatimOnHandWrittenRows) {
   const std::string hourly = client_.Query(
       "SELECT event_hour, event_type, countMerge(total_events) AS events, uniqMerge(unique_users) AS users "
       "FROM analytics.agg_events_hourly WHERE event_hour >= now() - INTERVAL 24 HOUR "
-      "GROUP BY event_hour, event_type ORDER BY event_hour DESC", "TabSeparated");
+      "GROUP BY event_hour, event_type ORDER BY event_hour DESC",
+      "TabSeparated");
   EXPECT_NE(hourly.find("\tpageview\t4\t2\n"), std::string::npos) << hourly;
   EXPECT_NE(hourly.find("\tclick\t1\t1\n"), std::string::npos) << hourly;
 }
@@ -153,10 +161,11 @@ TEST_F(FoundationTest, StackStatusReportsEveryServerHealthy) {
   }
   EXPECT_EQ(status.output.find("\"state\": \"failed\""), std::string::npos) << status.output;
   // PostgreSQL has the two metadata databases.
-  CommandResult psql = RunProgram({"psql", "-h", "127.0.0.1", "-p", std::to_string(StackConfig().stack.postgres_port),
-                            "-U", StackConfig().stack.postgres_user, "-d", "postgres", "-tAc",
-                            "SELECT datname FROM pg_database WHERE datname IN ('airflow','superset') ORDER BY 1"},
-                           {{"PGPASSWORD", StackConfig().stack.postgres_password}});
+  CommandResult psql =
+      RunProgram({"psql", "-h", "127.0.0.1", "-p", std::to_string(StackConfig().stack.postgres_port), "-U",
+                  StackConfig().stack.postgres_user, "-d", "postgres", "-tAc",
+                  "SELECT datname FROM pg_database WHERE datname IN ('airflow','superset') ORDER BY 1"},
+                 {{"PGPASSWORD", StackConfig().stack.postgres_password}});
   EXPECT_EQ(psql.output, "airflow\nsuperset\n");
 }
 
@@ -177,10 +186,9 @@ TEST_F(FoundationTest, TheStatusEndpointServesTheStackSummaryAsJsonAndPrometheus
 
   CommandResult metrics = RunProgram({"curl", "-sf", base + "/metrics"});
   ASSERT_EQ(metrics.exit_code, 0) << metrics.output;
-  for (const char* line : {"clickflow_component_up{component=\"kafka\"} 1",
-                           "clickflow_component_up{component=\"clickhouse\"} 1",
-                           "clickflow_topic_lag_messages{topic=\"browser_events\"} ",
-                           "clickflow_fact_events_rows "}) {
+  for (const char* line :
+       {"clickflow_component_up{component=\"kafka\"} 1", "clickflow_component_up{component=\"clickhouse\"} 1",
+        "clickflow_topic_lag_messages{topic=\"browser_events\"} ", "clickflow_fact_events_rows "}) {
     EXPECT_NE(metrics.output.find(line), std::string::npos) << line << "\n" << metrics.output;
   }
   EXPECT_NE(RunProgram({"curl", "-sf", base + "/nothing-here"}).exit_code, 0);
@@ -193,8 +201,8 @@ TEST_F(FoundationTest, TheDashboardsUserCanReadButNotWrite) {
   ClickHouseClient dashboards(readonly);
   EXPECT_GE(dashboards.QueryInt("SELECT count() FROM " + db_ + ".fact_events"), 0);
   const std::vector<std::string> writes = {"INSERT INTO " + db_ + ".quality_results (run_id) VALUES ('x')",
-                                            "DROP TABLE " + db_ + ".fact_events",
-                                            "CREATE TABLE default.t (a UInt8) ENGINE = Memory"};
+                                           "DROP TABLE " + db_ + ".fact_events",
+                                           "CREATE TABLE default.t (a UInt8) ENGINE = Memory"};
   for (const std::string& sql : writes) {
     try {
       dashboards.Execute(sql);

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "clickhouse/client.h"
-#include "kafka/admin.h"
 #include "ingest/event_schema.h"
+#include "kafka/admin.h"
 #include "stack/state.h"
 #include "test_env.h"
 
@@ -100,8 +100,10 @@ class LoaderTest : public ::testing::Test {
     for (const auto& table : tables) {
       const std::string dups = "SELECT _topic, _partition, _offset, groupArray(_ingested_at) AS at FROM " + db_ + "." +
                                table + " GROUP BY _topic, _partition, _offset HAVING count() > 1";
-      out += client_.Query("SELECT '" + table + "', _topic, _partition, count(), min(_offset), max(_offset), "
-                           "any(at) FROM (" + dups + ") GROUP BY _topic, _partition ORDER BY _topic, _partition",
+      out += client_.Query("SELECT '" + table +
+                               "', _topic, _partition, count(), min(_offset), max(_offset), "
+                               "any(at) FROM (" +
+                               dups + ") GROUP BY _topic, _partition ORDER BY _topic, _partition",
                            "TabSeparated");
     }
     return out;
@@ -186,7 +188,8 @@ TEST_F(LoaderTest, OnceBesideFollowNeverLoadsAnOffsetTwice) {
   const int64_t in_kafka = MessagesInKafka();
   for (int i = 0; i < 1200 && LoadedAndDistinct().second < in_kafka; ++i) std::this_thread::sleep_for(100ms);
 
-  CommandResult metrics = RunProgram({"curl", "-sf", "http://127.0.0.1:" + std::to_string(StackConfig().stack.metrics_port) + "/metrics"});
+  CommandResult metrics =
+      RunProgram({"curl", "-sf", "http://127.0.0.1:" + std::to_string(StackConfig().stack.metrics_port) + "/metrics"});
   EXPECT_NE(metrics.output.find("clickflow_loader_rows_total"), std::string::npos) << metrics.output;
 
   ::kill(follow, SIGTERM);

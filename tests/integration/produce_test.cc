@@ -45,8 +45,8 @@ struct Message {
 
 // Every message of `topic` as kcat sees it: partition, offset, key (empty for null), value.
 std::vector<Message> ReadTopic(const std::string& topic) {
-  auto r = RunProgram({"kcat", "-b", StackConfig().kafka.bootstrap_servers, "-C", "-t", topic, "-o", "beginning",
-                "-e", "-q", "-f", "%p\t%o\t%k\t%s\n"});
+  auto r = RunProgram({"kcat", "-b", StackConfig().kafka.bootstrap_servers, "-C", "-t", topic, "-o", "beginning", "-e",
+                       "-q", "-f", "%p\t%o\t%k\t%s\n"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   std::vector<Message> out;
   std::istringstream in(r.output);
@@ -155,8 +155,8 @@ TEST_F(ProduceTest, SingleTopicFromFile) {
 
 TEST_F(ProduceTest, MissingTopicFailsClearly) {
   const std::string topic = "no_such_topic_" + std::to_string(::getpid());
-  auto r = Clickflow({"produce", "--any-topic", "--topic", topic, "--file",
-                      (kSamples / "browser_events.jsonl").string()});
+  auto r =
+      Clickflow({"produce", "--any-topic", "--topic", topic, "--file", (kSamples / "browser_events.jsonl").string()});
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("topic " + topic + " does not exist"), std::string::npos) << r.output;
   // And it was not auto-created by the attempt.

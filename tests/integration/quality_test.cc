@@ -40,9 +40,9 @@ class QualityTest : public ::testing::Test {
 
   void SetUp() override {
     client_ = std::make_unique<ClickHouseClient>(StackConfig().clickhouse);
-    for (const char* table : {"events_browser_raw", "events_device_raw", "events_geo_raw",
-                              "events_location_raw", "fact_events", "agg_events_hourly",
-                              "agg_traffic_sources", "dim_users", "dim_geo", "dwh_build_state"}) {
+    for (const char* table :
+         {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw", "fact_events",
+          "agg_events_hourly", "agg_traffic_sources", "dim_users", "dim_geo", "dwh_build_state"}) {
       client_->Execute("TRUNCATE TABLE " + Db(table));
     }
     // 24 events of 4 users in 2 countries, an hour or two old, staged 10 minutes ago and
@@ -68,25 +68,33 @@ class QualityTest : public ::testing::Test {
   }
 
   // One event on every side: its four staging rows and its fact row.
-  void AddEvent(const std::string& id, const std::string& click, const std::string& user,
-                const std::string& country, const std::string& at) {
+  void AddEvent(const std::string& id, const std::string& click, const std::string& user, const std::string& country,
+                const std::string& at) {
     const std::string ingested = Ago(minutes(10));
-    Insert("events_browser_raw", {{"event_id", id}, {"event_timestamp", at}, {"event_type", "pageview"},
-                                  {"click_id", click}, {"_ingested_at", ingested}});
-    Insert("events_location_raw", {{"event_id", id}, {"page_url_path", "/home"}, {"utm_source", "google"},
-                                   {"_ingested_at", ingested}});
+    Insert("events_browser_raw", {{"event_id", id},
+                                  {"event_timestamp", at},
+                                  {"event_type", "pageview"},
+                                  {"click_id", click},
+                                  {"_ingested_at", ingested}});
+    Insert("events_location_raw",
+           {{"event_id", id}, {"page_url_path", "/home"}, {"utm_source", "google"}, {"_ingested_at", ingested}});
     Insert("events_device_raw", {{"click_id", click}, {"user_domain_id", user}, {"_ingested_at", ingested}});
     Insert("events_geo_raw", {{"click_id", click}, {"geo_country", country}, {"_ingested_at", ingested}});
     AddFact(id, click, user, country, at);
   }
 
-  void AddFact(const std::string& id, const std::string& click, const std::string& user,
-               const std::string& country, const std::string& at,
-               const std::string& built_at = Ago(minutes(5))) {
-    Insert("fact_events", {{"event_id", id}, {"event_timestamp", at}, {"event_date", at.substr(0, 10)},
-                           {"event_hour", at.substr(0, 13) + ":00:00"}, {"event_type", "pageview"},
-                           {"click_id", click}, {"page_url_path", "/home"}, {"utm_source", "google"},
-                           {"user_domain_id", user}, {"geo_country", country},
+  void AddFact(const std::string& id, const std::string& click, const std::string& user, const std::string& country,
+               const std::string& at, const std::string& built_at = Ago(minutes(5))) {
+    Insert("fact_events", {{"event_id", id},
+                           {"event_timestamp", at},
+                           {"event_date", at.substr(0, 10)},
+                           {"event_hour", at.substr(0, 13) + ":00:00"},
+                           {"event_type", "pageview"},
+                           {"click_id", click},
+                           {"page_url_path", "/home"},
+                           {"utm_source", "google"},
+                           {"user_domain_id", user},
+                           {"geo_country", country},
                            {"geo_region_name", country == "DE" ? "Berlin" : "Paris"},
                            {"_built_at", built_at}});
   }
@@ -95,15 +103,16 @@ class QualityTest : public ::testing::Test {
     const std::string facts = Db("fact_events");
     client_->Execute("INSERT INTO " + Db("agg_events_hourly") +
                      " SELECT event_date, event_hour, event_type, countState(), uniqState(user_domain_id) "
-                     "FROM " + facts + " GROUP BY event_date, event_hour, event_type");
+                     "FROM " +
+                     facts + " GROUP BY event_date, event_hour, event_type");
     client_->Execute("INSERT INTO " + Db("agg_traffic_sources") +
                      " SELECT event_date, utm_source, utm_medium, utm_campaign, countState(), "
-                     "uniqState(user_domain_id) FROM " + facts +
-                     " GROUP BY event_date, utm_source, utm_medium, utm_campaign");
+                     "uniqState(user_domain_id) FROM " +
+                     facts + " GROUP BY event_date, utm_source, utm_medium, utm_campaign");
     client_->Execute("INSERT INTO " + Db("dim_users") +
                      " SELECT user_domain_id, '', min(event_timestamp), max(event_timestamp), count(), '', '', "
-                     "any(geo_country), now() FROM " + facts +
-                     " WHERE user_domain_id != '' GROUP BY user_domain_id");
+                     "any(geo_country), now() FROM " +
+                     facts + " WHERE user_domain_id != '' GROUP BY user_domain_id");
     client_->Execute("INSERT INTO " + Db("dim_geo") +
                      " SELECT geo_country, geo_region_name, '', 0, 0, uniq(user_domain_id), count(), now() FROM " +
                      facts + " WHERE geo_country != '' GROUP BY geo_country, geo_region_name");
@@ -115,16 +124,15 @@ class QualityTest : public ::testing::Test {
 
   // The rows `check` recorded under `run_id`.
   std::vector<Row> Results(const std::string& run_id, const std::string& check) {
-    std::string body = client_->Query(
-        "SELECT `table`, status, details FROM " + Db("quality_results") + " WHERE run_id = " +
-            Quote(run_id) + " AND `check` = " + Quote(check) + " ORDER BY `table`, details",
-        "JSONEachRow");
+    std::string body = client_->Query("SELECT `table`, status, details FROM " + Db("quality_results") +
+                                          " WHERE run_id = " + Quote(run_id) + " AND `check` = " + Quote(check) +
+                                          " ORDER BY `table`, details",
+                                      "JSONEachRow");
     std::vector<Row> rows;
     std::istringstream in(body);
     for (std::string line; std::getline(in, line);) {
       auto j = nlohmann::json::parse(line);
-      rows.push_back({j["table"].get<std::string>(), j["status"].get<std::string>(),
-                      j["details"].get<std::string>()});
+      rows.push_back({j["table"].get<std::string>(), j["status"].get<std::string>(), j["details"].get<std::string>()});
     }
     return rows;
   }
@@ -178,8 +186,10 @@ TEST_F(QualityTest, DuplicateEventInFactsFailsCheckDuplicates) {
 }
 
 TEST_F(QualityTest, DuplicateEventInStagingOnlyWarns) {
-  Insert("events_browser_raw", {{"event_id", "ev-1"}, {"event_timestamp", Ago(hours(1))},
-                                {"event_type", "pageview"}, {"click_id", "click-1"},
+  Insert("events_browser_raw", {{"event_id", "ev-1"},
+                                {"event_timestamp", Ago(hours(1))},
+                                {"event_type", "pageview"},
+                                {"click_id", "click-1"},
                                 {"_ingested_at", Ago(minutes(10))}});
   const std::string run_id = NewRunId();
   CommandResult r = Clickflow({"quality", "run", "--check", "check_duplicates", "--run-id", run_id});
@@ -218,8 +228,8 @@ TEST_F(QualityTest, AggregateMismatchFailsConsistencyNamingTheDay) {
   const std::string day = Ago(hours(1)).substr(0, 10);
   const int64_t facts_that_day =
       client_->QueryInt("SELECT count() FROM " + Db("fact_events") + " WHERE event_date = '" + day + "'");
-  client_->Execute("INSERT INTO " + Db("agg_events_hourly") +
-                   " SELECT toDate('" + day + "'), toDateTime('" + day + " 00:00:00'), 'click', "
+  client_->Execute("INSERT INTO " + Db("agg_events_hourly") + " SELECT toDate('" + day + "'), toDateTime('" + day +
+                   " 00:00:00'), 'click', "
                    "countState(), uniqState('') FROM system.one");
   const std::string run_id = NewRunId();
   CommandResult r = Clickflow({"quality", "run", "--check", "check_consistency", "--run-id", run_id});
@@ -247,8 +257,10 @@ TEST_F(QualityTest, EventInTheFutureFailsConsistency) {
 }
 
 TEST_F(QualityTest, StagedEventMissingFromFactsFailsConsistency) {
-  Insert("events_browser_raw", {{"event_id", "ev-lost"}, {"event_timestamp", Ago(hours(1))},
-                                {"event_type", "click"}, {"click_id", "click-1"},
+  Insert("events_browser_raw", {{"event_id", "ev-lost"},
+                                {"event_timestamp", Ago(hours(1))},
+                                {"event_type", "click"},
+                                {"click_id", "click-1"},
                                 {"_ingested_at", Ago(minutes(10))}});
   const std::string run_id = NewRunId();
   CommandResult r = Clickflow({"quality", "run", "--check", "check_consistency", "--run-id", run_id});
@@ -263,10 +275,12 @@ TEST_F(QualityTest, BuilderWatermarkCoversRowsStagedInItsLastSecond) {
   // The builder records the newest _ingested_at it covered, inclusive: a row staged in that
   // second must be in the facts.
   const std::string at = Ago(minutes(2));
-  Insert("events_browser_raw", {{"event_id", "ev-lost"}, {"event_timestamp", Ago(hours(1))},
-                                {"event_type", "click"}, {"click_id", "click-1"}, {"_ingested_at", at}});
-  Insert("dwh_build_state", {{"component", "fact_events"}, {"watermark", at}, {"started_at", at},
-                             {"finished_at", at}});
+  Insert("events_browser_raw", {{"event_id", "ev-lost"},
+                                {"event_timestamp", Ago(hours(1))},
+                                {"event_type", "click"},
+                                {"click_id", "click-1"},
+                                {"_ingested_at", at}});
+  Insert("dwh_build_state", {{"component", "fact_events"}, {"watermark", at}, {"started_at", at}, {"finished_at", at}});
   const std::string run_id = NewRunId();
   CommandResult r = Clickflow({"quality", "run", "--check", "check_consistency", "--run-id", run_id});
   EXPECT_EQ(r.exit_code, kChecksFailed) << r.output;
@@ -330,8 +344,8 @@ TEST_F(QualityTest, EmptyStagingBeforeAnyLoadWarnsThatNothingWasLoaded) {
 
 TEST_F(QualityTest, OldEventsLoadedJustNowWarnAsAReplayNotAFailure) {
   // The shipped samples: events of weeks ago, loaded ten minutes ago (AddEvent's _ingested_at).
-  for (const char* table : {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw",
-                            "fact_events"}) {
+  for (const char* table :
+       {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw", "fact_events"}) {
     client_->Execute("TRUNCATE TABLE " + Db(table));
   }
   const system_clock::time_point newest = system_clock::now() - hours(24 * 40);
@@ -347,8 +361,7 @@ TEST_F(QualityTest, OldEventsLoadedJustNowWarnAsAReplayNotAFailure) {
   CommandResult r = Clickflow({"quality", "run", "--check", "check_freshness", "--run-id", run_id});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   const double days = std::chrono::duration<double>(system_clock::now() - newest).count() / 86400;
-  const std::string expected =
-      "newest event " + FormatUtc(newest) + " UTC is " + fmt::format("{:.1f} days old", days);
+  const std::string expected = "newest event " + FormatUtc(newest) + " UTC is " + fmt::format("{:.1f} days old", days);
   Row age = Find(run_id, "check_freshness", "newest event");
   EXPECT_EQ(age.table, "fact_events");
   EXPECT_EQ(age.status, "warn") << age.details;
@@ -370,8 +383,8 @@ TEST_F(QualityTest, ChecksRunAsSeparateTasksThenOneReportOverTheRun) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // checked_at is in seconds
   EXPECT_EQ(Clickflow({"quality", "run", "--check", "check_nulls", "--run-id", run_id}).exit_code, 0);
   const std::string report = ::testing::TempDir() + "/quality-tasks.md";
-  CommandResult r = Clickflow({"quality", "run", "--check", "generate_quality_report", "--run-id", run_id,
-                               "--report", report});
+  CommandResult r =
+      Clickflow({"quality", "run", "--check", "generate_quality_report", "--run-id", run_id, "--report", report});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("- Run: `" + run_id + "`"), std::string::npos) << r.output;
   EXPECT_TRUE(std::filesystem::exists(report));
@@ -393,8 +406,7 @@ TEST_F(QualityTest, FullRunExitsNonZeroAndReportsTheFailure) {
   EXPECT_EQ(r.exit_code, kChecksFailed) << r.output;
   EXPECT_NE(r.output.find("- Result: **FAIL**"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("| check_duplicates | **fail** |"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("quality checks failed: check_duplicates, check_consistency"), std::string::npos)
-      << r.output;
+  EXPECT_NE(r.output.find("quality checks failed: check_duplicates, check_consistency"), std::string::npos) << r.output;
   EXPECT_TRUE(std::filesystem::exists(DefaultReportPath(StackConfig(), run_id)));
 }
 

@@ -5,9 +5,9 @@
 // Kafka broker killed with -9 are restarted by the supervisor, and afterwards every event is in
 // the warehouse exactly once.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -15,8 +15,8 @@
 
 #include "clickhouse/client.h"
 #include "common/net.h"
-#include "free_ports.h"
 #include "common/template.h"
+#include "free_ports.h"
 #include "stack/state.h"
 #include "stack/superset_api.h"
 #include "stack/superset_home.h"
@@ -115,7 +115,8 @@ class StreamingTest : public ::testing::Test {
   // The count of the "Total events" chart, as Superset's chart-data API computes it.
   static int64_t TotalEventsChart() {
     stack::SupersetApi api(stack::SupersetLocalUrl(config_), "admin", config_.stack.superset_password);
-    const auto charts = nlohmann::json::parse(api.Get("/api/v1/chart/?q=(columns:!(id,slice_name),page_size:100)").body);
+    const auto charts =
+        nlohmann::json::parse(api.Get("/api/v1/chart/?q=(columns:!(id,slice_name),page_size:100)").body);
     int id = -1;
     for (const auto& c : charts["result"]) {
       if (c["slice_name"] == "Total events") id = c["id"].get<int>();
@@ -187,9 +188,9 @@ TEST_F(StreamingTest, ProducedEventsReachTheWarehouseWithinSecondsAndLoadersSurv
   EXPECT_EQ(client.QueryInt("SELECT uniqExact(event_id) FROM analytics.fact_events"), 15000);
   // Every Kafka message in staging exactly once.
   for (const char* table : {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw"}) {
-    EXPECT_EQ(client.QueryInt(std::string("SELECT count() - uniqExact(_topic, _partition, _offset) FROM analytics.") +
-                              table),
-              0)
+    EXPECT_EQ(
+        client.QueryInt(std::string("SELECT count() - uniqExact(_topic, _partition, _offset) FROM analytics.") + table),
+        0)
         << table;
     EXPECT_EQ(client.QueryInt(std::string("SELECT count() FROM analytics.") + table), 15000) << table;
   }

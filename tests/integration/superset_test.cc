@@ -5,8 +5,8 @@
 // write, and every dashboard renders with data in headless Chromium.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -44,7 +44,8 @@ const std::vector<ChartCheck>& ChartChecks() {
   static const std::vector<ChartCheck> checks = {
       {"93920b78-b155-5f6a-88f0-70879b857e9a", "SELECT count() AS count FROM analytics.fact_events"},
       {"b6717d6e-54b7-5701-be2f-2f627878cc1b",
-       "SELECT toUInt32(event_hour)*1000 AS event_hour, count() AS count FROM analytics.fact_events GROUP BY event_hour"},
+       "SELECT toUInt32(event_hour)*1000 AS event_hour, count() AS count FROM analytics.fact_events GROUP BY "
+       "event_hour"},
       {"f3d1e1cd-ae35-5a81-bee7-14ded5629e6c",
        "SELECT event_type, count() AS count FROM analytics.fact_events GROUP BY event_type"},
       {"f3a5992b-695d-5bb1-adb0-d9c8ef2fab8d",
@@ -53,7 +54,8 @@ const std::vector<ChartCheck>& ChartChecks() {
        "SELECT utm_source, utm_medium, utm_campaign, count() AS count, uniq(user_domain_id) AS unique_users, "
        "uniq(click_id) AS sessions FROM analytics.fact_events GROUP BY utm_source, utm_medium, utm_campaign"},
       {"d3bb32c2-6a78-5c3c-9099-be30042d7244",
-       "SELECT utm_source, utm_campaign, count() AS count FROM analytics.fact_events GROUP BY utm_source, utm_campaign"},
+       "SELECT utm_source, utm_campaign, count() AS count FROM analytics.fact_events GROUP BY utm_source, "
+       "utm_campaign"},
       {"0c560b6e-c3b0-5ae3-993a-e7d10e3447f3",
        "SELECT toUInt32(toDateTime(event_date))*1000 AS event_date, utm_source, count() AS count "
        "FROM analytics.fact_events GROUP BY event_date, utm_source"},
@@ -130,8 +132,8 @@ class SupersetTest : public ::testing::Test {
     // late and malformed lines (dead letters), then a quality run for the quality dashboard.
     data_dir_ = fs::temp_directory_path() / ("clickflow-superset-test-" + std::to_string(::getpid()));
     for (std::vector<std::string> step : std::vector<std::vector<std::string>>{
-             {"generate", "--out", data_dir_.string(), "--events", "20000", "--seed", "11", "--duplicate-rate",
-              "0.01", "--late-rate", "0.01", "--malformed-rate", "0.002"},
+             {"generate", "--out", data_dir_.string(), "--events", "20000", "--seed", "11", "--duplicate-rate", "0.01",
+              "--late-rate", "0.01", "--malformed-rate", "0.002"},
              {"produce", "--dir", data_dir_.string(), "--no-progress"},
              {"load", "--once", "--no-metrics"},
              {"dwh", "build"}}) {
@@ -143,8 +145,8 @@ class SupersetTest : public ::testing::Test {
 
     api_ = std::make_unique<SupersetApi>(stack::SupersetLocalUrl(StackConfig()), "admin",
                                          StackConfig().stack.superset_password);
-    SupersetApi::Response charts = api_->Get(
-        "/api/v1/chart/?q=(columns:!(id,uuid,slice_name,viz_type,datasource_id),page_size:100)");
+    SupersetApi::Response charts =
+        api_->Get("/api/v1/chart/?q=(columns:!(id,uuid,slice_name,viz_type,datasource_id),page_size:100)");
     ASSERT_EQ(charts.status, 200) << charts.body;
     const json listed = json::parse(charts.body);  // named: a range-for over a temporary's member dangles
     for (const auto& c : listed["result"]) charts_[c["uuid"].get<std::string>()] = c;
@@ -224,8 +226,9 @@ TEST_F(SupersetTest, EveryChartsDataApiEqualsTheSameQueryOnClickHouse) {
 }
 
 TEST_F(SupersetTest, ACountryFilterChangesTheTotalToThatCountrysCount) {
-  const json top = Query("SELECT geo_country, count() AS n FROM analytics.fact_events GROUP BY geo_country "
-                         "ORDER BY n DESC, geo_country LIMIT 2");
+  const json top = Query(
+      "SELECT geo_country, count() AS n FROM analytics.fact_events GROUP BY geo_country "
+      "ORDER BY n DESC, geo_country LIMIT 2");
   ASSERT_EQ(top.size(), 2u);
   const int id = charts_.at(kTotalEventsChart)["id"].get<int>();
   // The saved query context of "Total events", with the filter a native filter adds.
@@ -289,15 +292,15 @@ TEST_F(SupersetTest, SqlLabRunsAsTheReadOnlyUserSoClickHouseRefusesWrites) {
 }
 
 TEST_F(SupersetTest, EveryDashboardRendersWithDataInABrowserAndTheCountryFilterApplies) {
-  const json top = Query("SELECT geo_country, count() AS n FROM analytics.fact_events GROUP BY geo_country "
-                         "ORDER BY n DESC, geo_country LIMIT 1");
+  const json top = Query(
+      "SELECT geo_country, count() AS n FROM analytics.fact_events GROUP BY geo_country "
+      "ORDER BY n DESC, geo_country LIMIT 1");
   const std::string country = top[0]["geo_country"];
   const double expected = std::stod(Canonical(top[0]["n"]));
   CommandResult r = testing::RunBrowserTest(
       "superset_dashboards.mjs",
-      {stack::SupersetLocalUrl(StackConfig()), StackConfig().stack.superset_password,
-       testing::ScreenshotDir().string(), "--country", country, "overview", "traffic-sources", "geo",
-       "user-behavior", "data-quality"});
+      {stack::SupersetLocalUrl(StackConfig()), StackConfig().stack.superset_password, testing::ScreenshotDir().string(),
+       "--country", country, "overview", "traffic-sources", "geo", "user-behavior", "data-quality"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* slug : {"overview", "traffic-sources", "geo", "user-behavior", "data-quality"}) {
     EXPECT_TRUE(fs::exists(testing::ScreenshotDir() / (std::string("superset-") + slug + ".png"))) << slug;

@@ -11,9 +11,9 @@
 
 #include "common/config.h"
 #include "common/net.h"
-#include "free_ports.h"
 #include "common/process.h"
 #include "common/template.h"
+#include "free_ports.h"
 #include "stack/state.h"
 
 namespace fs = std::filesystem;

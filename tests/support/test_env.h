@@ -27,7 +27,7 @@ inline CommandResult Clickflow(const std::vector<std::string>& args) {
 }
 
 inline CommandResult RunProgram(const std::vector<std::string>& argv,
-                         const std::map<std::string, std::string>& env = {}) {
+                                const std::map<std::string, std::string>& env = {}) {
   SpawnOptions s;
   s.argv = argv;
   s.env = env;
@@ -44,7 +44,8 @@ inline std::filesystem::path ScreenshotDir() {
 }
 
 inline CommandResult RunBrowserTest(const std::string& script, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"node", (std::filesystem::path(CLICKFLOW_SOURCE_DIR) / "tests" / "e2e" / script).string()};
+  std::vector<std::string> argv = {"node",
+                                   (std::filesystem::path(CLICKFLOW_SOURCE_DIR) / "tests" / "e2e" / script).string()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProgram(argv);
 }

@@ -52,13 +52,15 @@ TEST_F(AirflowHomeTest, RenderedConfigHoldsTheStackSettingsAndOnlyTheOwnerCanRea
   EXPECT_NE(cfg.find("dags_folder = " + (fs::path(CLICKFLOW_SOURCE_DIR) / "airflow" / "dags").string()),
             std::string::npos);
   EXPECT_NE(cfg.find("sql_alchemy_conn = postgresql+psycopg2://clickflow:p%%40ss%%25word@127.0.0.1:5432/airflow"),
-            std::string::npos) << cfg;
+            std::string::npos)
+      << cfg;
   EXPECT_NE(cfg.find("execution_api_server_url = http://127.0.0.1:18080/execution/"), std::string::npos);
   EXPECT_NE(cfg.find("port = 18080"), std::string::npos);
   EXPECT_NE(cfg.find("base_log_folder = " + (dir_ / "logs" / "airflow").string()), std::string::npos);
   EXPECT_EQ(cfg.find("{{"), std::string::npos);
   for (const char* file : {"airflow.cfg", "jwt_secret", "secret_key", "fernet_key", "passwords.json"}) {
-    EXPECT_EQ(fs::status(home.Dir() / file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write)
+    EXPECT_EQ(fs::status(home.Dir() / file).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
         << file;
   }
   EXPECT_EQ(ReadFile(home.Dir() / "passwords.json"), "{\"admin\":\"admin\"}\n");

@@ -44,7 +44,8 @@ class BackupManifestTest : public ::testing::Test {
       WriteFile(Backup() / path, content, fs::perms(0600));
       m.files.push_back({path, kind, content.size(), Sha256File(Backup() / path), restore_to});
     };
-    add("clickhouse/fact_events.sql", "clickhouse-schema", "CREATE TABLE analytics.fact_events (x UInt8) ENGINE = MergeTree ORDER BY x\n");
+    add("clickhouse/fact_events.sql", "clickhouse-schema",
+        "CREATE TABLE analytics.fact_events (x UInt8) ENGINE = MergeTree ORDER BY x\n");
     add("clickhouse/fact_events.native", "clickhouse-data", std::string("\x01\x02x\x05UInt8\x07\x08", 11));
     m.tables.push_back({"fact_events", "MergeTree", "clickhouse/fact_events.sql", "clickhouse/fact_events.native", 2});
     add("postgres/airflow.dump", "postgres", "PGDMP...");

@@ -57,8 +57,9 @@ TEST(ServerVersionTest, FeaturesFollowTheReleaseThatAddedThem) {
 }
 
 TEST(RenderMigrationTest, TtlClauseOnlyWhereTheServerHasTtl) {
-  const std::string ddl = "CREATE TABLE {db}.t (d Date) ENGINE = MergeTree ORDER BY d\n"
-                          "{ttl:d + INTERVAL {fact_ttl_days} DAY}";
+  const std::string ddl =
+      "CREATE TABLE {db}.t (d Date) ENGINE = MergeTree ORDER BY d\n"
+      "{ttl:d + INTERVAL {fact_ttl_days} DAY}";
   EXPECT_EQ(RenderMigration(ddl, Context(kDebian)),
             "CREATE TABLE analytics.t (d Date) ENGINE = MergeTree ORDER BY d\n");
   EXPECT_EQ(RenderMigration(ddl, Context(kCurrent)),
@@ -76,8 +77,7 @@ TEST(RenderMigrationTest, SubstitutesDatabaseAndConfigVariables) {
 }
 
 TEST(RenderMigrationTest, UnknownOrUnclosedPlaceholderNamesTheLine) {
-  EXPECT_EQ(RenderError("SELECT 1\nFROM {dbb}.t", Context(kDebian)),
-            "line 2: unknown placeholder '{dbb}'");
+  EXPECT_EQ(RenderError("SELECT 1\nFROM {dbb}.t", Context(kDebian)), "line 2: unknown placeholder '{dbb}'");
   EXPECT_EQ(RenderError("{ttl:d", Context(kDebian)), "line 1: unclosed '{'");
 }
 
@@ -129,8 +129,9 @@ TEST(ServerErrorTest, ParsesTheNewFormat) {
 }
 
 TEST(ServerErrorTest, FindsAnExceptionAfterStreamedRows) {
-  ParsedServerError e = ParseServerError("1\n2\nCode: 395, e.displayText() = DB::Exception: "
-                                         "Value passed to 'throwIf' function is non zero, e.what() = DB::Exception\n");
+  ParsedServerError e = ParseServerError(
+      "1\n2\nCode: 395, e.displayText() = DB::Exception: "
+      "Value passed to 'throwIf' function is non zero, e.what() = DB::Exception\n");
   EXPECT_EQ(e.code, 395);
   EXPECT_EQ(e.message, "DB::Exception: Value passed to 'throwIf' function is non zero");
 }

@@ -25,8 +25,8 @@ TEST(ConfigTest, DefaultsMatchTheLocalPlatform) {
 }
 
 TEST(ConfigTest, ReadsValuesAndResolvesPathsAgainstTheFile) {
-  Config c = ParseConfig("data_dir: data\nkafka: {topic_partitions: 6}\nstack: {streaming: true}\n",
-                         "test.yaml", "/base");
+  Config c =
+      ParseConfig("data_dir: data\nkafka: {topic_partitions: 6}\nstack: {streaming: true}\n", "test.yaml", "/base");
   EXPECT_EQ(c.data_dir, "/base/data");
   EXPECT_EQ(c.kafka.topic_partitions, 6);
   EXPECT_TRUE(c.stack.streaming);
@@ -42,8 +42,7 @@ TEST(ConfigTest, BadValueNamesTheKey) {
             "test.yaml: pipeline.batch_size: expected an integer, got 'lots'");
   EXPECT_EQ(ErrorOf("pipeline: {batch_size: 0}\n"),
             "test.yaml: pipeline.batch_size: value 0 is out of range [1, 1000000]");
-  EXPECT_EQ(ErrorOf("stack: {streaming: maybe}\n"),
-            "test.yaml: stack.streaming: expected true or false, got 'maybe'");
+  EXPECT_EQ(ErrorOf("stack: {streaming: maybe}\n"), "test.yaml: stack.streaming: expected true or false, got 'maybe'");
   EXPECT_EQ(ErrorOf("kafka: {bootstrap_servers: [a, b]}\n"),
             "test.yaml: kafka.bootstrap_servers: expected a single value, not a list or map");
 }
@@ -54,8 +53,7 @@ TEST(ConfigTest, ListOrMapAsKeyNamesTheFile) {
   EXPECT_EQ(ErrorOf("kafka:\n? - topic_partitions: 3\n"),
             "test.yaml: top level: expected a key name, not a list or map");
   EXPECT_EQ(ErrorOf("{[a, b]: 1}\n"), "test.yaml: top level: expected a key name, not a list or map");
-  EXPECT_EQ(ErrorOf("kafka:\n  ? {a: 1}\n  : 3\n"),
-            "test.yaml: kafka: expected a key name, not a list or map");
+  EXPECT_EQ(ErrorOf("kafka:\n  ? {a: 1}\n  : 3\n"), "test.yaml: kafka: expected a key name, not a list or map");
 }
 
 TEST(ConfigTest, InvalidYamlIsReported) {
@@ -93,8 +91,7 @@ TEST(ConfigTest, SemanticChecksNameTheKey) {
     LoadConfig(path);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              path + ": clickhouse.url: expected an http:// or https:// URL, got 'ftp://x'");
+    EXPECT_EQ(std::string(e.what()), path + ": clickhouse.url: expected an http:// or https:// URL, got 'ftp://x'");
   }
 }
 
@@ -109,8 +106,8 @@ TEST(ConfigTest, YamlRoundTrip) {
 // Found by tests/fuzz/config_fuzz: a value ending in '\r' (here "pw\r") came back from
 // ToYaml -> ParseConfig without its '\r' (yaml-cpp wrote it as a plain scalar).
 TEST(ConfigTest, YamlRoundTripKeepsCarriageReturns) {
-  Config c = ParseConfig("clickhouse: {password: \"pw\\r\", user: \"\\r\"}\nstack: {deps_dir: \"/d\\r\"}\n",
-                         "a.yaml", "/b");
+  Config c =
+      ParseConfig("clickhouse: {password: \"pw\\r\", user: \"\\r\"}\nstack: {deps_dir: \"/d\\r\"}\n", "a.yaml", "/b");
   ASSERT_EQ(c.clickhouse.password, "pw\r");
   Config back = ParseConfig(ToYaml(c), "b.yaml", "/b");
   EXPECT_EQ(back.clickhouse.password, "pw\r");

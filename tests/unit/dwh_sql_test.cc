@@ -175,8 +175,9 @@ TEST(DwhSqlTest, TouchedDaysFollowNewRowsOfAllFourTablesFromTheWatermark) {
 }
 
 TEST(DwhSqlTest, SwapsReplaceOneDayPartitionFromTheBuildTwin) {
-  EXPECT_EQ(ReplacePartitionSql("analytics", "agg_events_hourly", 20261101),
-            "ALTER TABLE analytics.agg_events_hourly REPLACE PARTITION 20261101 FROM analytics.agg_events_hourly_build");
+  EXPECT_EQ(
+      ReplacePartitionSql("analytics", "agg_events_hourly", 20261101),
+      "ALTER TABLE analytics.agg_events_hourly REPLACE PARTITION 20261101 FROM analytics.agg_events_hourly_build");
   EXPECT_EQ(DropBuildPartitionSql("analytics", "fact_events", 20261101),
             "ALTER TABLE analytics.fact_events_build DROP PARTITION 20261101");
   EXPECT_EQ(ReplaceWholeTableSql("analytics", "dim_users"),

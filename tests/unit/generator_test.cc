@@ -29,41 +29,59 @@ using Fields = std::vector<std::pair<std::string, Shape>>;
 // docs/design.md#input-data, field by field and in the order the sample writes them.
 const Fields& FieldsOf(FileKind kind) {
   static const Fields kFields[] = {
-      {{"event_id", Shape::kUuid}, {"event_timestamp", Shape::kTimestamp},
-       {"event_type", Shape::kText}, {"click_id", Shape::kUuid}, {"browser_name", Shape::kText},
-       {"browser_user_agent", Shape::kText}, {"browser_language", Shape::kText}},
-      {{"click_id", Shape::kUuid}, {"os", Shape::kText}, {"os_name", Shape::kText},
-       {"os_timezone", Shape::kText}, {"device_type", Shape::kText},
-       {"device_is_mobile", Shape::kBool}, {"user_custom_id", Shape::kText},
+      {{"event_id", Shape::kUuid},
+       {"event_timestamp", Shape::kTimestamp},
+       {"event_type", Shape::kText},
+       {"click_id", Shape::kUuid},
+       {"browser_name", Shape::kText},
+       {"browser_user_agent", Shape::kText},
+       {"browser_language", Shape::kText}},
+      {{"click_id", Shape::kUuid},
+       {"os", Shape::kText},
+       {"os_name", Shape::kText},
+       {"os_timezone", Shape::kText},
+       {"device_type", Shape::kText},
+       {"device_is_mobile", Shape::kBool},
+       {"user_custom_id", Shape::kText},
        {"user_domain_id", Shape::kUuid}},
-      {{"click_id", Shape::kUuid}, {"geo_latitude", Shape::kNumberText},
-       {"geo_longitude", Shape::kNumberText}, {"geo_country", Shape::kText},
-       {"geo_timezone", Shape::kText}, {"geo_region_name", Shape::kText},
+      {{"click_id", Shape::kUuid},
+       {"geo_latitude", Shape::kNumberText},
+       {"geo_longitude", Shape::kNumberText},
+       {"geo_country", Shape::kText},
+       {"geo_timezone", Shape::kText},
+       {"geo_region_name", Shape::kText},
        {"ip_address", Shape::kText}},
-      {{"event_id", Shape::kUuid}, {"page_url", Shape::kText}, {"page_url_path", Shape::kText},
-       {"referer_url", Shape::kText}, {"referer_medium", Shape::kText},
-       {"utm_medium", Shape::kText}, {"utm_source", Shape::kText}, {"utm_content", Shape::kText},
+      {{"event_id", Shape::kUuid},
+       {"page_url", Shape::kText},
+       {"page_url_path", Shape::kText},
+       {"referer_url", Shape::kText},
+       {"referer_medium", Shape::kText},
+       {"utm_medium", Shape::kText},
+       {"utm_source", Shape::kText},
+       {"utm_content", Shape::kText},
        {"utm_campaign", Shape::kText}},
   };
   return kFields[kind];
 }
 
 bool HasShape(const json& value, Shape shape) {
-  static const std::regex kUuid(
-      "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  static const std::regex kUuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
   static const std::regex kTimestamp(R"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6})");
   if (shape == Shape::kBool) return value.is_boolean();
   if (!value.is_string()) return false;
   const std::string text = value.get<std::string>();
   switch (shape) {
-    case Shape::kUuid: return std::regex_match(text, kUuid);
-    case Shape::kTimestamp: return std::regex_match(text, kTimestamp);
+    case Shape::kUuid:
+      return std::regex_match(text, kUuid);
+    case Shape::kTimestamp:
+      return std::regex_match(text, kTimestamp);
     case Shape::kNumberText: {
       char* end = nullptr;
       std::strtod(text.c_str(), &end);
       return !text.empty() && *end == '\0';
     }
-    default: return !text.empty();
+    default:
+      return !text.empty();
   }
 }
 
@@ -178,8 +196,8 @@ TEST(GeneratorTest, CleanRunLinesHaveExactlyTheSampleShape) {
     EXPECT_TRUE(std::regex_match(campaign, std::regex("campaign_[1-5]"))) << campaign;
   }
   for (const json& g : run.rows[kGeo])
-    EXPECT_TRUE(std::regex_match(g["ip_address"].get<std::string>(),
-                                 std::regex(R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})")));
+    EXPECT_TRUE(
+        std::regex_match(g["ip_address"].get<std::string>(), std::regex(R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})")));
 }
 
 TEST(GeneratorTest, DeviceAndGeoRepeatOneIdenticalLinePerBrowserEvent) {
@@ -201,7 +219,7 @@ TEST(GeneratorTest, DeviceAndGeoRepeatOneIdenticalLinePerBrowserEvent) {
 TEST(GeneratorTest, UsersReturnOverWeeksMostlyFromTheSameCountryAndDevice) {
   const Output run = Execute(OptionsFor("users", 6000, 7), true);
   std::map<std::string, std::map<std::string, int64_t>> sessions_of;  // user -> click -> time
-  std::map<std::string, std::string> country_of, os_of;                // by click_id
+  std::map<std::string, std::string> country_of, os_of;               // by click_id
   for (size_t i = 0; i < run.rows[kBrowser].size(); ++i) {
     const std::string click = run.rows[kBrowser][i]["click_id"];
     const std::string user = run.rows[kDevice][i]["user_domain_id"];
@@ -238,8 +256,8 @@ TEST(GeneratorTest, UsersReturnOverWeeksMostlyFromTheSameCountryAndDevice) {
 
 TEST(GeneratorTest, CitiesLieInTheirCountryNearTheirCoordinates) {
   // Independent spot checks of the table against the real world.
-  const std::map<std::string, std::string> known = {{"Berlin", "DE"}, {"Mumbai", "IN"},
-      {"Sydney", "AU"}, {"São Paulo", "BR"}, {"Toronto", "CA"}, {"Wesseling", "DE"}};
+  const std::map<std::string, std::string> known = {{"Berlin", "DE"},    {"Mumbai", "IN"},  {"Sydney", "AU"},
+                                                    {"São Paulo", "BR"}, {"Toronto", "CA"}, {"Wesseling", "DE"}};
   std::map<std::string, const City*> by_name;
   for (const City& c : Cities()) by_name[std::string(c.name)] = &c;
   for (const auto& [name, country] : known) EXPECT_EQ(by_name.at(name)->country, country);
@@ -363,8 +381,7 @@ TEST(GeneratorTest, MalformedLinesCoverEveryKindInEveryFile) {
       else
         kinds.insert(j.size() < FieldsOf(FileKind(k)).size() ? "missing" : "type");
     }
-    EXPECT_EQ(kinds, (std::set<std::string>{"truncated", "not json", "missing", "type"}))
-        << FileName(FileKind(k));
+    EXPECT_EQ(kinds, (std::set<std::string>{"truncated", "not json", "missing", "type"})) << FileName(FileKind(k));
   }
 }
 

@@ -16,8 +16,8 @@ TEST(NetTest, ParsesHostAndPort) {
 
 // Found by tests/fuzz/net_fuzz: std::stoi took trailing junk and any int as a port.
 TEST(NetTest, HostPortRejectsPortsThatAreNotPorts) {
-  for (const char* bad : {"localhost:", "host:80abc", "host:-1", "host:0", "host:65536",
-                          "host:99999999999", "host: 80", ":9092", "no-port"}) {
+  for (const char* bad : {"localhost:", "host:80abc", "host:-1", "host:0", "host:65536", "host:99999999999", "host: 80",
+                          ":9092", "no-port"}) {
     EXPECT_THROW(ParseHostPort(bad), Error) << bad;
   }
 }
@@ -35,8 +35,8 @@ TEST(NetTest, UrlPortAndHost) {
 // Found by tests/fuzz/net_fuzz ("localhost:"): std::stoi's std::invalid_argument escaped
 // UrlPort ("clickflow: stoi"); an IPv6 URL without a port gave the last group of the address.
 TEST(NetTest, UrlPortRejectsBadPortsAndReadsIpv6WithoutPort) {
-  for (const char* bad : {"localhost:", "http://h:/", "http://h:x/", "http://h:-1", "http://h:0",
-                          "http://h:70000", "http://h:99999999999/"}) {
+  for (const char* bad : {"localhost:", "http://h:/", "http://h:x/", "http://h:-1", "http://h:0", "http://h:70000",
+                          "http://h:99999999999/"}) {
     EXPECT_THROW(UrlPort(bad), Error) << bad;
   }
   EXPECT_EQ(UrlPort("http://[::1]/"), 80);

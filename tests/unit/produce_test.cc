@@ -25,9 +25,7 @@ std::vector<std::string> Lines(std::string_view data) {
 
 using V = std::vector<std::string>;
 
-TEST(ProduceLinesTest, SplitsOnNewline) {
-  EXPECT_EQ(Lines("a\nbb\nccc\n"), (V{"a", "bb", "ccc"}));
-}
+TEST(ProduceLinesTest, SplitsOnNewline) { EXPECT_EQ(Lines("a\nbb\nccc\n"), (V{"a", "bb", "ccc"})); }
 
 TEST(ProduceLinesTest, LastLineWithoutNewlineCounts) {
   EXPECT_EQ(Lines("a\nb"), (V{"a", "b"}));

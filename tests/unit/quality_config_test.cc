@@ -22,8 +22,7 @@ TEST(QualityConfigTest, DefaultsJudgeIngestionStrictlyAndEventAgeGenerously) {
 }
 
 TEST(QualityConfigTest, SharesAreFractions) {
-  Config c = ParseConfig("quality: {max_missing_dimension_share: 0.125, max_null_share: 1}\n",
-                         "test.yaml", "/base");
+  Config c = ParseConfig("quality: {max_missing_dimension_share: 0.125, max_null_share: 1}\n", "test.yaml", "/base");
   EXPECT_DOUBLE_EQ(c.quality.max_missing_dimension_share, 0.125);
   EXPECT_DOUBLE_EQ(c.quality.max_null_share, 1.0);
 }
@@ -53,8 +52,7 @@ TEST(QualityConfigTest, EnvironmentOverridesAThreshold) {
 }
 
 TEST(QualityConfigTest, SurvivesYamlRoundTrip) {
-  Config c = ParseConfig("quality: {max_missing_dimension_share: 0.1, max_event_age_minutes: 99}\n",
-                         "a.yaml", "/b");
+  Config c = ParseConfig("quality: {max_missing_dimension_share: 0.1, max_event_age_minutes: 99}\n", "a.yaml", "/b");
   Config back = ParseConfig(ToYaml(c), "b.yaml", "/b");
   EXPECT_DOUBLE_EQ(back.quality.max_missing_dimension_share, 0.1);
   EXPECT_EQ(back.quality.max_event_age_minutes, 99);

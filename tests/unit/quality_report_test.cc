@@ -37,9 +37,8 @@ TEST(QualityStatusTest, NamesAreTheQualityResultsEnumValues) {
 }
 
 TEST(QualityCheckNamesTest, AreTheDagTaskIdsInOrder) {
-  EXPECT_EQ(QualityCheckNames(),
-            (std::vector<std::string>{"check_freshness", "check_nulls", "check_duplicates",
-                                      "check_referential_integrity", "check_consistency"}));
+  EXPECT_EQ(QualityCheckNames(), (std::vector<std::string>{"check_freshness", "check_nulls", "check_duplicates",
+                                                           "check_referential_integrity", "check_consistency"}));
 }
 
 TEST(QualitySummaryTest, EachCheckTakesTheWorstStatusOfItsResults) {
@@ -56,8 +55,8 @@ TEST(QualitySummaryTest, EachCheckTakesTheWorstStatusOfItsResults) {
 }
 
 TEST(QualitySummaryTest, WarningsAloneDoNotFailTheRun) {
-  auto s = SummariseChecks({Result("check_a", QualityStatus::kWarn), Result("check_b", QualityStatus::kPass)},
-                           kExpected);
+  auto s =
+      SummariseChecks({Result("check_a", QualityStatus::kWarn), Result("check_b", QualityStatus::kPass)}, kExpected);
   EXPECT_FALSE(QualityRunFailed(s));
 }
 
@@ -88,8 +87,7 @@ TEST(QualityReportTest, ListsEveryCheckAndEveryResultWithTheVerdict) {
   EXPECT_NE(report.find("**FAIL** (2 checks: 1 failed, 0 warned, 0 not run)"), std::string::npos) << report;
   EXPECT_NE(report.find("| check_a | pass | 1 | 0 | 0 |"), std::string::npos) << report;
   EXPECT_NE(report.find("| check_b | **fail** | 1 | 1 | 0 |"), std::string::npos) << report;
-  EXPECT_NE(report.find("| check_b | fact_events | **fail** | 1 | 0 | 3 facts are orphans |"),
-            std::string::npos);
+  EXPECT_NE(report.find("| check_b | fact_events | **fail** | 1 | 0 | 3 facts are orphans |"), std::string::npos);
   // Results follow the expected order of checks, not the order they arrived in.
   EXPECT_LT(report.find("| check_a | fact_events"), report.find("| check_b | fact_events"));
 }

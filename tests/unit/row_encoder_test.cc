@@ -72,7 +72,8 @@ TEST_F(RowEncoderTest, EncodesABrowserEventInColumnOrder) {
 }
 
 TEST_F(RowEncoderTest, GeoCoordinatesAcceptStringsAndNumbers) {
-  ASSERT_TRUE(Encode("geo_events", R"({"click_id":"c","geo_latitude":"50.82709","geo_longitude":6.9747,"geo_country":"DE"})"))
+  ASSERT_TRUE(
+      Encode("geo_events", R"({"click_id":"c","geo_latitude":"50.82709","geo_longitude":6.9747,"geo_country":"DE"})"))
       << error_;
   Reader r{out_};
   EXPECT_EQ(r.String(), "c");
@@ -83,7 +84,8 @@ TEST_F(RowEncoderTest, GeoCoordinatesAcceptStringsAndNumbers) {
 
 TEST_F(RowEncoderTest, DeviceBoolBecomesUInt8AndLongStringsUseMultiByteLengths) {
   const std::string long_os(300, 'x');
-  ASSERT_TRUE(Encode("device_events", R"({"click_id":"c","os":")" + long_os + R"(","device_is_mobile":true})")) << error_;
+  ASSERT_TRUE(Encode("device_events", R"({"click_id":"c","os":")" + long_os + R"(","device_is_mobile":true})"))
+      << error_;
   Reader r{out_};
   EXPECT_EQ(r.String(), "c");
   EXPECT_EQ(r.String(), long_os);
@@ -107,12 +109,14 @@ TEST_F(RowEncoderTest, RejectionsCarryAReasonAndLeaveTheBufferUnchanged) {
   };
   const Case cases[] = {
       {"browser_events", R"({"event_id":"e","event_type":"x","click_id":"c"})", "missing event_timestamp"},
-      {"browser_events", R"({"event_id":"","event_timestamp":"2022-11-28 20:51:05","event_type":"x","click_id":"c"})", "missing event_id"},
+      {"browser_events", R"({"event_id":"","event_timestamp":"2022-11-28 20:51:05","event_type":"x","click_id":"c"})",
+       "missing event_id"},
       {"browser_events", R"({"event_id":"e","event_timestamp":1669668665,"event_type":"x","click_id":"c"})",
        "event_timestamp: expected a string, got a number"},
       {"browser_events", R"({"event_id":"e","event_timestamp":"soon","event_type":"x","click_id":"c"})",
        "event_timestamp: not a timestamp: 'soon'"},
-      {"device_events", R"({"click_id":"c","device_is_mobile":"yes"})", "device_is_mobile: expected true or false, got a string"},
+      {"device_events", R"({"click_id":"c","device_is_mobile":"yes"})",
+       "device_is_mobile: expected true or false, got a string"},
       {"geo_events", R"({"click_id":"c","geo_latitude":"north"})", "geo_latitude: not a number: 'north'"},
       {"geo_events", R"({"click_id":"c","geo_latitude":"91.5"})", "geo_latitude: 91.500000 is out of range"},
       {"location_events", R"({"page_url":"x"})", "missing event_id"},

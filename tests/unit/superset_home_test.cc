@@ -2,8 +2,8 @@
 #include "stack/superset_home.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "common/template.h"
 
@@ -37,8 +37,7 @@ TEST_F(SupersetHomeTest, SettingsHoldAGeneratedSecretKeyAndTheMetadataUrlReadabl
   EXPECT_NE(key, "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET");
   EXPECT_EQ(settings.at("metadata_uri"), "postgresql+psycopg2://clickflow:p%40ss%25word@127.0.0.1:15432/superset");
   for (const fs::path& file : {home.SettingsFile(), home.Dir() / "secret_key"}) {
-    EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write)
-        << file;
+    EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write) << file;
   }
   // Kept across renders: sessions and encrypted database passwords depend on it.
   home.Render();
@@ -53,7 +52,8 @@ TEST_F(SupersetHomeTest, SettingsHoldAGeneratedSecretKeyAndTheMetadataUrlReadabl
 TEST_F(SupersetHomeTest, TheEnvironmentPointsSupersetAtOurConfigAndSettings) {
   SupersetHome home(config_);
   const auto env = home.Env();
-  EXPECT_EQ(env.at("SUPERSET_CONFIG_PATH"), (fs::path(CLICKFLOW_SOURCE_DIR) / "superset" / "superset_config.py").string());
+  EXPECT_EQ(env.at("SUPERSET_CONFIG_PATH"),
+            (fs::path(CLICKFLOW_SOURCE_DIR) / "superset" / "superset_config.py").string());
   EXPECT_EQ(env.at("CLICKFLOW_SUPERSET_SETTINGS"), home.SettingsFile().string());
   EXPECT_EQ(env.at("PATH").rfind(home.Venv().string() + "/bin:", 0), 0u);
   // The env script must not leak the secrets, only where they are.
