@@ -12,6 +12,7 @@
 #                             build-fuzz/ and run each for secs seconds (default 60) over a copy
 #                             of its seed corpus; fails on any crash, leak, timeout or UB
 # CLICKFLOW_BUILD_DIR names the build dir of the plain and --no-build runs (default build/).
+# CLICKFLOW_WERROR=ON makes every compiler warning an error (.ci/run sets it).
 #
 # The build dir is configured with BUILD_TESTING=ON whatever its cache says (./run.sh builds
 # without the tests), and ctest fails when it finds no test: a run that tests nothing is not green.
@@ -51,6 +52,7 @@ fi
 if [[ $sanitize == true ]]; then
   targets+=(unit_tests); ctest_args+=(-L unit)
 fi
+cmake_args+=(-DCLICKFLOW_WERROR="${CLICKFLOW_WERROR:-OFF}")
 # Undefined behaviour fails a test instead of printing a warning and carrying on.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
