@@ -23,7 +23,7 @@ apt_packages=(
   # tests and tools
   python3 python3-venv chromium nodejs procps psmisc bc
   # scripts/lint.sh
-  shellcheck
+  shellcheck clang-format clang-tidy
 )
 # Debian's nodejs has npm apart; NodeSource's nodejs (Node 20 on this image) bundles it.
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)

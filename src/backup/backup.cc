@@ -162,7 +162,7 @@ constexpr SecretFile kSecrets[] = {
 
 // The folder of a new backup, 0700 with its sub-folders; refuses one that holds anything.
 fs::path PrepareFolder(const fs::path& to_arg) {
-  const fs::path to = fs::absolute(to_arg).lexically_normal();
+  fs::path to = fs::absolute(to_arg).lexically_normal();
   if (fs::exists(to) && !(fs::is_directory(to) && fs::is_empty(to))) {
     throw Error(to.string() + " already exists and is not an empty folder: choose a new one");
   }

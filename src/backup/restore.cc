@@ -129,7 +129,7 @@ fs::path WriteRestoreConfig(const Config& config) {
   restore_config.stack.superset = false;
   restore_config.stack.streaming = false;
   fs::create_directories(config.RunDir());
-  const fs::path restore_file = config.RunDir() / "restore-clickflow.yaml";
+  fs::path restore_file = config.RunDir() / "restore-clickflow.yaml";
   WriteFile(restore_file, ToYaml(restore_config), kPrivateFile);
   for (const char* name : {"CLICKFLOW_STACK_AIRFLOW", "CLICKFLOW_STACK_SUPERSET", "CLICKFLOW_STACK_STREAMING"}) {
     ::setenv(name, "false", 1);

@@ -15,6 +15,7 @@ struct ServerVersion {
   int minor = 0;
   int patch = 0;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees a literal 0 in a defaulted <=>
   auto operator<=>(const ServerVersion&) const = default;
 
   bool AtLeast(int major_wanted, int minor_wanted) const {

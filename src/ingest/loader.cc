@@ -99,12 +99,7 @@ class LoaderSession : public kafka::RebalanceListener {
   }
 
  private:
-  std::vector<std::string> Topics() const {
-    if (!options_.topics.empty()) return options_.topics;
-    std::vector<std::string> all;
-    for (const auto& schema : AllTopicSchemas()) all.emplace_back(schema.topic);
-    return all;
-  }
+  std::vector<std::string> Topics() const { return options_.topics.empty() ? TopicNames() : options_.topics; }
 
   // Fails early and clearly when the schema is missing; waits while ClickHouse is down.
   void Preflight() {
@@ -148,8 +143,7 @@ class LoaderSession : public kafka::RebalanceListener {
       if (loaded.count(p.topic)) continue;
       retry_.Run([&] { loaded[p.topic] = offsets_.Read(*FindTopicSchema(p.topic)); }, milliseconds::max());
     }
-    owned_.clear();
-    slots_.clear();
+    ForgetPartitions();
     for (auto& p : partitions) {
       const auto& topic_loaded = loaded[p.topic];
       const auto it = topic_loaded.find(p.partition);
@@ -188,11 +182,11 @@ class LoaderSession : public kafka::RebalanceListener {
       spdlog::warn("loader: dropping the in-flight batch on revoke ({}): it will be read again", e.what());
       ResetBatch();
     }
-    owned_.clear();
-    slots_.clear();
+    ForgetPartitions();
   }
 
-  void OnRebalanceFailed() override {
+  void OnRebalanceFailed() override { ForgetPartitions(); }
+  void ForgetPartitions() {
     owned_.clear();
     slots_.clear();
   }
@@ -223,10 +217,7 @@ class LoaderSession : public kafka::RebalanceListener {
   }
 
   bool AllDone() const {
-    for (const auto& [key, st] : owned_) {
-      if (!st.done) return false;
-    }
-    return true;
+    return std::all_of(owned_.begin(), owned_.end(), [](const auto& entry) { return entry.second.done; });
   }
 
   // Null for a partition we do not own (a message fetched before a revoke).

@@ -71,8 +71,7 @@ bool ParseDecimal(std::string_view text, double& out) {
 
 RowEncoder::RowEncoder() { padded_.reserve(4096); }
 
-bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const RowOrigin& origin, std::string& out,
-                        std::string& error) {
+bool RowEncoder::ReadSlots(const TopicSchema& schema, std::string_view json, std::string& error) {
   slots_.assign(schema.fields.size(), Slot{});
   padded_.assign(json);
   padded_.append(simdjson::SIMDJSON_PADDING, '\0');
@@ -137,7 +136,14 @@ bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const 
     slot.present = true;
   }
 
-  // Validate everything before writing a byte, so a rejected line leaves `out` unchanged.
+  return true;
+}
+
+bool RowEncoder::CheckSlots(const TopicSchema& schema, std::string& error) {
+  auto fail = [&](std::string reason) {
+    error = std::move(reason);
+    return false;
+  };
   timestamps_.assign(schema.fields.size(), Timestamp{});
   for (size_t i = 0; i < schema.fields.size(); ++i) {
     const FieldSpec& spec = schema.fields[i];
@@ -150,6 +156,10 @@ bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const 
       timestamps_[i] = *ts;
     }
   }
+  return true;
+}
+
+void RowEncoder::WriteRow(const TopicSchema& schema, const RowOrigin& origin, std::string& out) const {
   for (size_t i = 0; i < schema.fields.size(); ++i) {
     const Slot& slot = slots_[i];
     switch (schema.fields[i].kind) {
@@ -172,6 +182,13 @@ bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const 
   AppendUInt16(out, origin.partition);
   AppendUInt64(out, origin.offset);
   AppendUInt32(out, origin.ingested_at);
+}
+
+bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const RowOrigin& origin, std::string& out,
+                        std::string& error) {
+  // Validate everything before writing a byte, so a rejected line leaves `out` unchanged.
+  if (!ReadSlots(schema, json, error) || !CheckSlots(schema, error)) return false;
+  WriteRow(schema, origin, out);
   return true;
 }
 

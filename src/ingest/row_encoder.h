@@ -46,6 +46,12 @@ class RowEncoder {
   };
   std::vector<Slot> slots_;
   std::vector<Timestamp> timestamps_;
+
+  // The three steps of Encode: fill slots_ from the JSON line, validate them (required fields,
+  // timestamps), then append the row. The first two return false with `error` set.
+  bool ReadSlots(const TopicSchema& schema, std::string_view json, std::string& error);
+  bool CheckSlots(const TopicSchema& schema, std::string& error);
+  void WriteRow(const TopicSchema& schema, const RowOrigin& origin, std::string& out) const;
 };
 
 // RowBinary primitives (little-endian, strings as LEB128 length + bytes).

@@ -113,7 +113,7 @@ Producer::Producer(const ProducerOptions& options) : impl_(new Impl) {
     rd_kafka_conf_destroy(conf);
     throw Error(std::string("cannot create a Kafka producer: ") + err);
   }
-  guard.release();
+  static_cast<void>(guard.release());  // impl_ keeps it: constructed, the destructor deletes it
 }
 
 Producer::~Producer() { delete impl_; }

@@ -74,7 +74,7 @@ std::string AirflowHome::Secret(const std::string& file_name, bool fernet) const
   }
   // Generated once per data dir: every process must share it, and tokens and encrypted
   // connections stay valid across restarts.
-  const std::string value = fernet ? FernetKey() : RandomHex(32);
+  std::string value = fernet ? FernetKey() : RandomHex(32);
   WriteFile(file, value + "\n", fs::perms(0600));
   return value;
 }
@@ -82,7 +82,7 @@ std::string AirflowHome::Secret(const std::string& file_name, bool fernet) const
 fs::path AirflowHome::ClickflowConfigPath() const {
   if (config_.source != "defaults" && fs::exists(config_.source)) return fs::absolute(config_.source);
   // No file: tasks get the effective config (it holds passwords, hence 0600).
-  const fs::path rendered = Dir() / "clickflow.yaml";
+  fs::path rendered = Dir() / "clickflow.yaml";
   WriteFile(rendered, ToYaml(config_), fs::perms(0600));
   return rendered;
 }

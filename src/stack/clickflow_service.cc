@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 fs::path ServiceConfigPath(const Config& config) {
   if (config.source != "defaults" && fs::exists(config.source)) return fs::absolute(config.source);
-  const fs::path rendered = config.RunDir() / "clickflow.yaml";
+  fs::path rendered = config.RunDir() / "clickflow.yaml";
   WriteFile(rendered, ToYaml(config), fs::perms(0600));
   return rendered;
 }
