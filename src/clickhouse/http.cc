@@ -1,21 +1,12 @@
 #include "clickhouse/http.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
 
+#include <charconv>
+
+#include "common/text.h"
+
 namespace clickflow {
-namespace {
-
-std::string Trim(std::string_view text) {
-  const char* ws = " \t\r\n";
-  size_t begin = text.find_first_not_of(ws);
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(ws);
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
-}  // namespace
 
 HttpClientOptions ClickHouseHttpOptions(const ClickHouseConfig& config) {
   HttpClientOptions options;

@@ -15,17 +15,11 @@
 #include "common/log.h"
 #include "common/sha256.h"
 #include "common/template.h"
+#include "common/text.h"
 
 namespace clickflow {
 namespace fs = std::filesystem;
 namespace {
-
-std::string TrimCopy(std::string_view text) {
-  const char* ws = " \t\r\n";
-  size_t begin = text.find_first_not_of(ws);
-  if (begin == std::string_view::npos) return "";
-  return std::string(text.substr(begin, text.find_last_not_of(ws) - begin + 1));
-}
 
 bool IsIdentifier(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
@@ -128,7 +122,7 @@ std::string RenderMigration(std::string_view text, const RenderContext& context)
     std::string_view name = inner.substr(0, colon);
     if (colon != std::string_view::npos && name == "ttl") {
       // Rendered recursively: the expression may hold placeholders of its own ({fact_ttl_days}).
-      std::string expression = TrimCopy(RenderMigration(inner.substr(colon + 1), context));
+      std::string expression = Trim(RenderMigration(inner.substr(colon + 1), context));
       if (context.server.SupportsTtl()) out += "TTL " + expression;
     } else if (colon == std::string_view::npos && name == "db") {
       out += context.database;
@@ -152,19 +146,19 @@ std::vector<std::string> SplitStatements(std::string_view text) {
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
-    std::string trimmed = TrimCopy(line);
+    std::string trimmed = Trim(line);
     if (trimmed.starts_with("--")) continue;
     if (trimmed.ends_with(";")) {
       std::string_view kept = line.substr(0, line.find_last_of(';'));
       current.append(kept);
-      if (std::string statement = TrimCopy(current); !statement.empty()) statements.push_back(statement);
+      if (std::string statement = Trim(current); !statement.empty()) statements.push_back(statement);
       current.clear();
     } else {
       current.append(line);
       current += '\n';
     }
   }
-  if (std::string statement = TrimCopy(current); !statement.empty()) statements.push_back(statement);
+  if (std::string statement = Trim(current); !statement.empty()) statements.push_back(statement);
   return statements;
 }
 
@@ -210,7 +204,7 @@ MigrateResult Migrate(ClickHouseClient& client, const Config& config, const std:
     AppliedMigration applied{m.name, {}};
     for (const std::string& statement : SplitStatements(m.text)) {
       try {
-        applied.statements.push_back(TrimCopy(RenderMigration(statement, context)));
+        applied.statements.push_back(Trim(RenderMigration(statement, context)));
       } catch (const Error& e) {
         throw Error(fmt::format("{}: {}", m.path.string(), e.what()));
       }

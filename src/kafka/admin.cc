@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/error.h"
+#include "kafka/client_conf.h"
 
 namespace clickflow::kafka {
 
@@ -24,19 +25,10 @@ using OptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_Adm
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, Deleter<rd_kafka_metadata_destroy>>;
 
 rd_kafka_t* NewClient(const std::string& bootstrap_servers) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  auto set = [&](const char* key, const std::string& value) {
-    if (rd_kafka_conf_set(conf, key, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw Error(std::string("kafka config ") + key + ": " + err);
-    }
-  };
-  set("bootstrap.servers", bootstrap_servers);
-  set("log_level", "3");  // errors only: a broker still starting is expected, not news
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!rk) throw Error(std::string("cannot create a Kafka client: ") + err);
-  return rk;
+  ClientConf conf("admin client");
+  conf.Set("bootstrap.servers", bootstrap_servers);
+  conf.Set("log_level", "3");  // errors only: a broker still starting is expected, not news
+  return conf.NewClient(RD_KAFKA_PRODUCER);
 }
 
 MetadataPtr FetchMetadata(rd_kafka_t* rk, std::chrono::milliseconds timeout) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "kafka/client_conf.h"
+
 namespace clickflow::kafka {
 
 PolledMessages::PolledMessages(Consumer& consumer)
@@ -15,14 +17,8 @@ PolledMessages::~PolledMessages() {
 }
 
 Consumer::Consumer(const ConsumerOptions& options, RebalanceListener& listener) : listener_(listener) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  auto set = [&](const char* key, const std::string& value) {
-    if (rd_kafka_conf_set(conf, key, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw Error(std::string("kafka consumer config ") + key + ": " + err);
-    }
-  };
+  ClientConf conf("consumer");
+  auto set = [&conf](const std::string& key, const std::string& value) { conf.Set(key, value); };
   set("bootstrap.servers", options.bootstrap_servers);
   set("group.id", options.group_id);
   set("client.id", options.client_id);
@@ -39,10 +35,9 @@ Consumer::Consumer(const ConsumerOptions& options, RebalanceListener& listener) 
   // caught up.
   set("max.partition.fetch.bytes", "8388608");
   set("fetch.max.bytes", "104857600");
-  rd_kafka_conf_set_rebalance_cb(conf, &Consumer::RebalanceCallback);
-  rd_kafka_conf_set_opaque(conf, this);
-  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  if (!rk_) throw Error(std::string("cannot create the Kafka consumer: ") + err);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::RebalanceCallback);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rk_ = conf.NewClient(RD_KAFKA_CONSUMER);
   rd_kafka_poll_set_consumer(rk_);
   queue_ = rd_kafka_queue_get_consumer(rk_);
 }

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "kafka/client_conf.h"
 
 namespace clickflow::kafka {
 
@@ -94,25 +95,15 @@ struct Producer::Impl {
 
 Producer::Producer(const ProducerOptions& options) : impl_(new Impl) {
   std::unique_ptr<Impl> guard(impl_);
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  auto set = [&](const std::string& key, const std::string& value) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw Error("kafka producer config " + key + "=" + value + ": " + err);
-    }
-  };
+  ClientConf conf("producer");
+  auto set = [&conf](const std::string& key, const std::string& value) { conf.Set(key, value); };
   set("bootstrap.servers", options.bootstrap_servers);
   for (const auto& [key, value] : DefaultProducerProperties()) set(key, value);
   for (const auto& [key, value] : options.properties) set(key, value);
-  rd_kafka_conf_set_dr_msg_cb(conf, &Impl::OnDelivery);
-  rd_kafka_conf_set_log_cb(conf, &Impl::OnLog);
-  rd_kafka_conf_set_opaque(conf, impl_);
-  impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);  // owns conf on success
-  if (!impl_->rk) {
-    rd_kafka_conf_destroy(conf);
-    throw Error(std::string("cannot create a Kafka producer: ") + err);
-  }
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::OnDelivery);
+  rd_kafka_conf_set_log_cb(conf.get(), &Impl::OnLog);
+  rd_kafka_conf_set_opaque(conf.get(), impl_);
+  impl_->rk = conf.NewClient(RD_KAFKA_PRODUCER);
   static_cast<void>(guard.release());  // impl_ keeps it: constructed, the destructor deletes it
 }
 
