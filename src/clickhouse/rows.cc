@@ -110,4 +110,10 @@ Rows QueryRows(ClickHouseClient& client, const std::string& sql) {
   return ParseTabSeparated(client.Query(sql, "TabSeparated"));
 }
 
+Row QueryFirstRow(ClickHouseClient& client, const std::string& sql) {
+  Rows rows = QueryRows(client, sql);
+  if (rows.empty()) throw Error("ClickHouse returned no row for: " + sql);
+  return std::move(rows.front());
+}
+
 }  // namespace clickflow

@@ -41,6 +41,10 @@ Rows ParseTabSeparated(std::string_view body, bool keep_empty_lines = false);
 // Runs `sql` (which must not carry a FORMAT clause) and returns its rows.
 Rows QueryRows(ClickHouseClient& client, const std::string& sql);
 
+// The first row `sql` returns (counts, versions, aggregates); throws Error naming the query
+// when it returned none.
+Row QueryFirstRow(ClickHouseClient& client, const std::string& sql);
+
 // Undoes TabSeparated escaping of one field.
 std::string UnescapeTabSeparated(std::string_view field);
 

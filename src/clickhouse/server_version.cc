@@ -36,9 +36,7 @@ ServerVersion ParseServerVersion(std::string_view text) {
 }
 
 ServerVersion QueryServerVersion(ClickHouseClient& client) {
-  const Rows rows = QueryRows(client, "SELECT version()");
-  if (rows.empty()) throw Error("SELECT version() returned no row");
-  return ParseServerVersion(rows[0].Str(0));
+  return ParseServerVersion(QueryFirstRow(client, "SELECT version()").Str(0));
 }
 
 }  // namespace clickflow

@@ -56,7 +56,7 @@ std::vector<TopicCheck> VerifyLoad(ClickHouseClient& client, const std::string& 
   for (const TopicSchema& schema : AllTopicSchemas()) {
     TopicCheck check;
     check.topic = schema.topic;
-    const std::filesystem::path file = data_dir / (check.topic + ".jsonl");
+    const std::filesystem::path file = data_dir / TopicFileName(schema.topic);
     if (!std::filesystem::is_regular_file(file)) {
       check.message = fmt::format("{}: no file {}", schema.topic, file.string());
       checks.push_back(std::move(check));

@@ -14,7 +14,6 @@ namespace clickflow {
 namespace {
 
 using quality_internal::Examples;
-using quality_internal::FirstRow;
 
 double Share(double part, double whole) { return whole > 0 ? part / whole : 0; }
 
@@ -36,7 +35,7 @@ QualityResult EmptyFields(ClickHouseClient& client, const Config& config, const 
     each += ", countIf(" + f.empty + ")";
     names += (names.empty() ? "" : ", ") + f.name;
   }
-  auto row = FirstRow(
+  auto row = QueryFirstRow(
       client, fmt::format("SELECT count(), countIf({}){} FROM {}.{}", any, each, config.clickhouse.database, table));
   const double total = row.Double(0), bad = row.Double(1);
   QualityResult r{"check_nulls", table, QualityStatus::kPass, Share(bad, total), config.quality.max_null_share, ""};
@@ -63,9 +62,10 @@ std::vector<QualityResult> MissingDimensions(ClickHouseClient& client, const Con
     const char* column;
   };
   const Side sides[] = {{"location", "page_url_path"}, {"device", "user_domain_id"}, {"geo", "geo_country"}};
-  auto row = FirstRow(client, fmt::format("SELECT count(), countIf(page_url_path = ''), countIf(user_domain_id = ''), "
-                                          "countIf(geo_country = '') FROM {}.fact_events",
-                                          config.clickhouse.database));
+  auto row =
+      QueryFirstRow(client, fmt::format("SELECT count(), countIf(page_url_path = ''), countIf(user_domain_id = ''), "
+                                        "countIf(geo_country = '') FROM {}.fact_events",
+                                        config.clickhouse.database));
   std::vector<QualityResult> out;
   const double total = row.Double(0);
   for (size_t i = 0; i < 3; ++i) {
@@ -147,13 +147,13 @@ QualityResult Orphans(ClickHouseClient& client, const Config& config, const std:
   const std::string& db = config.clickhouse.database;
   const std::string judged = fmt::format("_built_at <= (SELECT max(_built_at) FROM {}.{})", db, dim);
   const std::string orphan = fmt::format("{} NOT IN (SELECT {} FROM {}.{})", column, column, db, dim);
-  auto row =
-      FirstRow(client, fmt::format("SELECT count(), countIf(judged AND orphan), uniqExactIf(k, judged AND orphan), "
-                                   "countIf(NOT judged), toInt64(max(_built_at)) - "
-                                   "(SELECT toInt64(max(_built_at)) FROM {0}.{1}), (SELECT count() FROM {0}.{1}) "
-                                   "FROM (SELECT {2} AS k, _built_at, {3} AS judged, {4} AS orphan "
-                                   "FROM {0}.fact_events WHERE {2} != '') AS f",
-                                   db, dim, column, judged, orphan));
+  auto row = QueryFirstRow(client,
+                           fmt::format("SELECT count(), countIf(judged AND orphan), uniqExactIf(k, judged AND orphan), "
+                                       "countIf(NOT judged), toInt64(max(_built_at)) - "
+                                       "(SELECT toInt64(max(_built_at)) FROM {0}.{1}), (SELECT count() FROM {0}.{1}) "
+                                       "FROM (SELECT {2} AS k, _built_at, {3} AS judged, {4} AS orphan "
+                                       "FROM {0}.fact_events WHERE {2} != '') AS f",
+                                       db, dim, column, judged, orphan));
   const double facts = row.Double(0), orphans = row.Double(1), unjudged = row.Double(3);
   QualityResult r{"check_referential_integrity", "fact_events", QualityStatus::kPass, orphans, 0, ""};
   if (facts > 0 && row.Double(5) == 0) {

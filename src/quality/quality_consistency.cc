@@ -38,7 +38,7 @@ QualityResult FutureEvents(ClickHouseClient& client, const Config& config) {
   const std::string& db = config.clickhouse.database;
   const int skew = config.quality.max_future_skew_minutes;
   const std::string future = fmt::format("toInt64(event_timestamp) > toInt64(now()) + {}", skew * 60);
-  auto row = FirstRow(
+  auto row = QueryFirstRow(
       client, fmt::format("SELECT count(), toString(max(event_timestamp)) FROM {}.fact_events WHERE {}", db, future));
   const double count = row.Double(0);
   QualityResult r{"check_consistency", "fact_events", Judge(count, 0), count, 0, ""};
@@ -62,14 +62,14 @@ QualityResult StagingCoveredByFacts(ClickHouseClient& client, const Config& conf
   const std::string built = fmt::format("{} AND toInt64(event_timestamp) >= toInt64(now()) - {}",
                                         dwh_checks::FactWatermark(client, db).Covers(),
                                         static_cast<int64_t>(config.pipeline.fact_ttl_days - 1) * 86400);
-  auto row = FirstRow(client, fmt::format("SELECT uniqExact(event_id), uniqExactIf(event_id, {1}), "
-                                          "(SELECT count() FROM {0}.fact_events) FROM {0}.events_browser_raw",
-                                          db, built));
+  auto row = QueryFirstRow(client, fmt::format("SELECT uniqExact(event_id), uniqExactIf(event_id, {1}), "
+                                               "(SELECT count() FROM {0}.fact_events) FROM {0}.events_browser_raw",
+                                               db, built));
   const std::string missing_ids = fmt::format(
       "SELECT event_id FROM (SELECT DISTINCT event_id FROM {0}.events_browser_raw WHERE {1}) AS s "
       "WHERE event_id NOT IN (SELECT event_id FROM {0}.fact_events)",
       db, built);
-  const double missing = FirstRow(client, "SELECT count() FROM (" + missing_ids + ") AS m").Double(0);
+  const double missing = QueryFirstRow(client, "SELECT count() FROM (" + missing_ids + ") AS m").Double(0);
   QualityResult r{"check_consistency", "events_browser_raw", Judge(missing, 0), missing, 0, ""};
   r.details = fmt::format(
       "staging has {} distinct browser event_ids ({} covered by the last build), fact_events "
@@ -82,12 +82,6 @@ QualityResult StagingCoveredByFacts(ClickHouseClient& client, const Config& conf
 }
 
 }  // namespace
-
-Row FirstRow(ClickHouseClient& client, const std::string& sql) {
-  Rows rows = QueryRows(client, sql);
-  if (rows.empty()) throw Error("quality check: no row from: " + sql);
-  return rows.front();
-}
 
 std::string Examples(ClickHouseClient& client, const std::string& sql) {
   std::string out;

@@ -11,15 +11,13 @@
 namespace clickflow::quality_freshness {
 namespace {
 
-using quality_internal::FirstRow;
-
 std::string Minutes(double seconds) { return fmt::format("{:.1f} min", seconds / 60); }
 
 std::vector<StagingLoad> ReadStagingLoads(ClickHouseClient& client, const std::string& db) {
   std::vector<StagingLoad> loads;
   for (const TopicSchema& schema : AllTopicSchemas()) {
     const std::string table(schema.table);
-    const Row row = FirstRow(
+    const Row row = QueryFirstRow(
         client, fmt::format("SELECT count(), toInt64(now()) - toInt64(max(_ingested_at)), toInt64(max(_ingested_at)) "
                             "FROM {}.{}",
                             db, table));
@@ -30,7 +28,7 @@ std::vector<StagingLoad> ReadStagingLoads(ClickHouseClient& client, const std::s
 
 NewestEvent ReadNewestEvent(ClickHouseClient& client, const Config& config, const std::vector<StagingLoad>& loads) {
   // Future events are check_consistency's business, so they do not hide a stale newest event.
-  const Row row = FirstRow(
+  const Row row = QueryFirstRow(
       client,
       fmt::format("SELECT count(), toInt64(now()) - toInt64(max(event_timestamp)), toString(max(event_timestamp)) "
                   "FROM {}.fact_events WHERE toInt64(event_timestamp) <= toInt64(now()) + {}",

@@ -11,9 +11,6 @@
 
 namespace clickflow::quality_internal {
 
-// The first row `sql` returns; throws Error when it returned none.
-Row FirstRow(ClickHouseClient& client, const std::string& sql);
-
 // The first column of up to the rows `sql` returns, comma-separated, for details texts.
 std::string Examples(ClickHouseClient& client, const std::string& sql);
 

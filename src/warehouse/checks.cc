@@ -10,9 +10,8 @@ namespace clickflow::dwh_checks {
 
 KeyCounts CountKeys(ClickHouseClient& client, const std::string& db, const std::string& table,
                     const std::string& column) {
-  const Rows rows = QueryRows(client, fmt::format("SELECT count(), uniqExact({}) FROM {}.{}", column, db, table));
-  if (rows.empty()) throw Error("no row counting the keys of " + db + "." + table);
-  return {rows.front().UInt(0), rows.front().UInt(1)};
+  const Row row = QueryFirstRow(client, fmt::format("SELECT count(), uniqExact({}) FROM {}.{}", column, db, table));
+  return {row.UInt(0), row.UInt(1)};
 }
 
 std::vector<DayMismatch> AggregateDaysOffFacts(ClickHouseClient& client, const std::string& db,
@@ -37,12 +36,11 @@ std::vector<DayMismatch> AggregateDaysOffFacts(ClickHouseClient& client, const s
 }
 
 EventTotals AggregateEventTotals(ClickHouseClient& client, const std::string& db, const std::string& aggregate) {
-  const Rows rows = QueryRows(
+  const Row row = QueryFirstRow(
       client,
       fmt::format("SELECT (SELECT countMerge(total_events) FROM {0}.{1}), (SELECT count() FROM {0}.fact_events)", db,
                   aggregate));
-  if (rows.empty()) throw Error("no row counting the events of " + db + "." + aggregate);
-  return {rows.front().UInt(0), rows.front().UInt(1)};
+  return {row.UInt(0), row.UInt(1)};
 }
 
 std::string BuildWatermark::Covers() const {
