@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/failpoint.h"
 #include "common/prometheus.h"
 #include "ingest/event_schema.h"
 
@@ -126,6 +127,7 @@ void StagingWriter::Write(StagingBatch& batch, milliseconds budget) {
     TopicConnection& connection = *connections_.at(topic);
     inserts.push_back(std::async(std::launch::async, [&, topic, dead, rows] {
       if (dead) Insert(connection, kDeadLetterTable, std::string(kDeadLetterColumns), topic, *dead, budget);
+      if (dead && rows) Failpoint("loader.between_dead_letters_and_staging");
       if (rows) Insert(connection, schema.table, schema.ColumnList(), topic, *rows, budget);
     }));
   }
