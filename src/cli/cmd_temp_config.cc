@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "clickflow_source_dir.h"
 #include "common/config.h"
 #include "stack/free_ports.h"
 

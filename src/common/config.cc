@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "clickflow_source_dir.h"
 #include "common/error.h"
 
 namespace clickflow {

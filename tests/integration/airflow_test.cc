@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "clickflow_source_dir.h"
 #include "clickhouse/client.h"
 #include "ingest/event_schema.h"
 #include "ingest/timestamp.h"

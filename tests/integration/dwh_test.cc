@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "clickflow_source_dir.h"
 #include "clickhouse/client.h"
 #include "test_env.h"
 

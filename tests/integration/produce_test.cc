@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "clickflow_source_dir.h"
 #include "test_env.h"
 
 namespace clickflow {

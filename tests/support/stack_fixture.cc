@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "clickflow_source_dir.h"
 #include "common/config.h"
 #include "common/net.h"
 #include "common/process.h"

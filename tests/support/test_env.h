@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "clickflow_source_dir.h"
 #include "common/config.h"
 #include "common/process.h"
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "clickflow_source_dir.h"
 #include "common/template.h"
 
 namespace clickflow::stack {

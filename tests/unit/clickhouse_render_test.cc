@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "clickflow_source_dir.h"
 #include "clickhouse/client.h"
 #include "clickhouse/migrations.h"
 #include "clickhouse/server_version.h"

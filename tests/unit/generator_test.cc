@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "clickflow_source_dir.h"
 #include "common/error.h"
 #include "generator/generator_data.h"
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "clickflow_source_dir.h"
 #include "common/error.h"
 
 namespace clickflow {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "clickflow_source_dir.h"
 #include "common/template.h"
 
 namespace clickflow::stack {
