@@ -48,6 +48,8 @@ std::vector<Field> Fields(Config& c) {
       {"kafka", "bootstrap_servers", &c.kafka.bootstrap_servers},
       {"kafka", "topic_partitions", &c.kafka.topic_partitions, 1, 1000},
       {"kafka", "retention_hours", &c.kafka.retention_hours, 1, 24 * 365 * 10},
+      // The broker's group.min/max.session.timeout.ms defaults.
+      {"kafka", "session_timeout_ms", &c.kafka.session_timeout_ms, 6000, 1'800'000},
       {"clickhouse", "url", &c.clickhouse.url},
       {"clickhouse", "database", &c.clickhouse.database},
       {"clickhouse", "user", &c.clickhouse.user},

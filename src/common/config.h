@@ -10,6 +10,9 @@ struct KafkaConfig {
   std::string bootstrap_servers = "127.0.0.1:9092";
   int topic_partitions = 3;
   int retention_hours = 168;
+  // How long the loaders' consumer group waits for a silent member (a crash, a stall) before
+  // giving its partitions to another: the longest a killed loader's partitions stay unloaded.
+  int session_timeout_ms = 45'000;
 };
 
 struct ClickHouseConfig {

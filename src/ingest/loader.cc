@@ -6,6 +6,7 @@
 #include <ctime>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "clickhouse/client.h"
@@ -43,6 +44,67 @@ struct Slot {
   int64_t* batch_next_offset = nullptr;
 };
 
+// The group coordinator as the loader's fence (docs/design.md#exactly-once): ClickHouse takes
+// any INSERT, so before each attempt the loader commits the batch's first offsets (all loaded
+// already) synchronously, which the coordinator accepts only from a current member. A stall
+// (SIGSTOP, GC, swap) of more than a second forces a fresh check; a session expires only after
+// kafka.session_timeout_ms (>= 6 s) of silence, so a member confirmed within the last second
+// still owns its partitions when its INSERT leaves.
+class GroupFence : public InsertFence {
+ public:
+  void SetConsumer(kafka::Consumer* consumer) { consumer_ = consumer; }
+
+  // A new batch is about to be inserted: what to commit when asked.
+  void Arm(std::map<PartitionKey, int64_t> first_offsets) {
+    std::lock_guard lock(mutex_);
+    first_offsets_ = std::move(first_offsets);
+  }
+  // A new assignment: this member owns partitions again.
+  void Reset() {
+    std::lock_guard lock(mutex_);
+    lost_ = false;
+    confirmed_at_ = {};
+  }
+  // The group took the partitions away: no attempt in flight may insert again.
+  void Lose() {
+    std::lock_guard lock(mutex_);
+    lost_ = true;
+  }
+
+  void Check() override {
+    std::lock_guard lock(mutex_);
+    if (lost_) throw kafka::Fenced("the group gave this loader's partitions to another member");
+    if (Clock::now() - confirmed_at_ < kFreshFor || first_offsets_.empty()) return;
+    const auto give_up = Clock::now() + milliseconds(10'000);
+    milliseconds backoff{100};
+    while (true) {
+      const auto asked = Clock::now();
+      try {
+        consumer_->CommitSync(first_offsets_);
+        confirmed_at_ = asked;
+        return;
+      } catch (const kafka::Fenced&) {
+        lost_ = true;
+        throw;
+      } catch (const Error& e) {
+        // Not knowing is not owning: the batch is dropped and read again after a rejoin.
+        if (Clock::now() > give_up) throw kafka::Fenced(std::string("cannot confirm partition ownership: ") + e.what());
+        spdlog::warn("loader: {}; asking the group coordinator again", e.what());
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, milliseconds(2000));
+    }
+  }
+
+ private:
+  static constexpr milliseconds kFreshFor{1000};
+  std::mutex mutex_;
+  kafka::Consumer* consumer_ = nullptr;
+  std::map<PartitionKey, int64_t> first_offsets_;
+  Clock::time_point confirmed_at_{};
+  bool lost_ = false;
+};
+
 // One consumer group member's run: the consumer hands it partitions, it batches their lines
 // and flushes the batches to ClickHouse. Partitions start where ClickHouse says they are loaded.
 class LoaderSession : public kafka::RebalanceListener {
@@ -57,14 +119,16 @@ class LoaderSession : public kafka::RebalanceListener {
         retry_(stop, closing_),
         client_(config.clickhouse, ClickHouseTimeouts{milliseconds(5000), milliseconds(30'000)}),
         offsets_(client_, config.clickhouse.database),
-        writer_(config, retry_, metrics) {
+        writer_(config, retry_, fence_, metrics) {
     for (const auto& name : options.topics) {
       if (!FindTopicSchema(name)) throw Error("unknown topic '" + name + "' (expected one of the four event topics)");
     }
     consumer_ = std::make_unique<kafka::Consumer>(
         kafka::ConsumerOptions{config.kafka.bootstrap_servers, options.group_id,
-                               options.follow ? "clickflow-load-follow" : "clickflow-load-once"},
+                               options.follow ? "clickflow-load-follow" : "clickflow-load-once",
+                               config.kafka.session_timeout_ms},
         *this);
+    fence_.SetConsumer(consumer_.get());
   }
 
   ~LoaderSession() override {
@@ -137,12 +201,15 @@ class LoaderSession : public kafka::RebalanceListener {
   }
 
   void OnAssign(std::vector<kafka::AssignedPartition>& partitions) override {
-    // What ClickHouse holds decides where each partition resumes.
+    // What ClickHouse holds decides where each partition resumes, once no INSERT of a member
+    // that held them before (stalled past its session, or retrying after a timeout) still runs.
     std::map<std::string, std::map<int32_t, LoadedOffsets>> loaded;
     for (const auto& p : partitions) {
       if (loaded.count(p.topic)) continue;
+      retry_.Run([&] { WaitForOtherLoadersInserts(p.topic); }, milliseconds::max());
       retry_.Run([&] { loaded[p.topic] = offsets_.Read(*FindTopicSchema(p.topic)); }, milliseconds::max());
     }
+    fence_.Reset();
     ForgetPartitions();
     for (auto& p : partitions) {
       const auto& topic_loaded = loaded[p.topic];
@@ -173,7 +240,28 @@ class LoaderSession : public kafka::RebalanceListener {
     spdlog::info("loader: assigned {} partitions", partitions.size());
   }
 
+  void WaitForOtherLoadersInserts(const std::string& topic) {
+    std::string running;
+    if (!WaitForQueriesToEnd(client_, LoaderQueryIdPrefix(topic), kInsertRetryBudget, running)) {
+      throw RetryBudgetExhausted("the INSERT " + running + " of an earlier owner of " + topic + " still runs");
+    }
+  }
+
   void OnRevoke() override {
+    if (consumer_->AssignmentLost()) {
+      // The session expired (this member stalled): another may load the partitions already.
+      // Nothing held here may be written; an INSERT in flight is stopped at its next attempt.
+      spdlog::warn("loader: the group gave this member's partitions to another; dropping its batches");
+      fence_.Lose();
+      try {
+        FinishFlush();
+      } catch (const std::exception& e) {
+        spdlog::debug("loader: the batch in flight ended with: {}", e.what());
+      }
+      ResetBatch();
+      ForgetPartitions();
+      return;
+    }
     // Before the revoke completes, nobody else may own these partitions: land the batch now,
     // or drop it (it was never inserted, so the next owner reads it again from Kafka).
     try {
@@ -261,14 +349,12 @@ class LoaderSession : public kafka::RebalanceListener {
     const RowOrigin origin{topic, static_cast<uint16_t>(partition), static_cast<uint64_t>(offset), batch_.ingested_at};
     TableRows& rows = *slot->rows;
     if (encoder_.Encode(*slot->schema, line, origin, rows.data, error_)) {
-      rows.RowAdded();
-      rows.partitions[partition].Add(offset);
+      rows.RowAdded(partition, offset);
       batch_.total_rows++;
     } else if (offset > st.dead_letters_loaded_upto) {
       TableRows& dead = batch_.dead_letters[topic];
       RowEncoder::EncodeDeadLetter(line, error_, origin, dead.data);
-      dead.RowAdded();
-      dead.partitions[partition].Add(offset);
+      dead.RowAdded(partition, offset);
       batch_.total_dead_letters++;
     }
     st.next_offset = offset + 1;
@@ -287,6 +373,7 @@ class LoaderSession : public kafka::RebalanceListener {
     FinishFlush();
     if (batch_.Empty()) return;
     writer_.Prepare(batch_);
+    fence_.Arm(batch_.FirstOffsets());
     flushing_.SwapContents(batch_);  // keeps the buffers' capacity: two batches alternate
     ResetBatch();
     flush_started_ = Clock::now();
@@ -348,14 +435,14 @@ class LoaderSession : public kafka::RebalanceListener {
     }
   }
 
-  // How far each partition is loaded, whoever loaded it: ClickHouse's offsets, never below the
-  // group's committed offset (see OnAssign).
+  // How far each partition is loaded without a hole, whoever loaded it (OffsetStore::LoadedUpTo),
+  // never below the group's committed offset (committed only after a whole batch landed).
   std::map<PartitionKey, int64_t> LoadedUpTo() {
     std::map<PartitionKey, int64_t> out;
     for (const auto& topic : Topics()) {
-      std::map<int32_t, LoadedOffsets> loaded;
-      retry_.Run([&] { loaded = offsets_.Read(*FindTopicSchema(topic)); }, kInsertRetryBudget);
-      for (const auto& [partition, lo] : loaded) out[{topic, partition}] = std::max(lo.staging, lo.dead_letters) + 1;
+      std::map<int32_t, int64_t> loaded;
+      retry_.Run([&] { loaded = offsets_.LoadedUpTo(*FindTopicSchema(topic)); }, kInsertRetryBudget);
+      for (const auto& [partition, upto] : loaded) out[{topic, partition}] = upto;
     }
     std::vector<PartitionKey> keys;
     for (const auto& [key, stop] : stop_offsets_) keys.push_back(key);
@@ -398,6 +485,7 @@ class LoaderSession : public kafka::RebalanceListener {
   ClickHouseRetry retry_;
   ClickHouseClient client_;  // offsets on assignment; inserts use writer_'s connections
   OffsetStore offsets_;
+  GroupFence fence_;
   StagingWriter writer_;
   RowEncoder encoder_;
   StagingBatch batch_;     // the open batch, filling
@@ -438,6 +526,8 @@ LoaderSummary RunLoader(const Config& config, const LoaderOptions& options, cons
       spdlog::warn("loader: {}; rejoining the group in {} s", e.what(), backoff.count());
       for (int i = 0; i < backoff.count() * 10 && !stop; ++i) std::this_thread::sleep_for(milliseconds(100));
       backoff = std::min(backoff * 2, std::chrono::seconds(30));
+    } catch (const kafka::Fenced& e) {
+      spdlog::warn("loader: {}; rejoining the group", e.what());
     } catch (const StopRequested&) {
       break;
     }

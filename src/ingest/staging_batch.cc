@@ -11,10 +11,47 @@ size_t StagingBatch::LargestTable() const {
   return largest;
 }
 
+std::map<std::pair<std::string, int32_t>, int64_t> StagingBatch::FirstOffsets() const {
+  std::map<std::pair<std::string, int32_t>, int64_t> out;
+  for (const auto* tables : {&staging, &dead_letters}) {
+    for (const auto& [topic, table] : *tables) {
+      for (const auto& [partition, range] : table.partitions) {
+        auto [it, added] = out.emplace(std::pair{topic, partition}, range.first);
+        if (!added) it->second = std::min(it->second, range.first);
+      }
+    }
+  }
+  return out;
+}
+
 void TableRows::Stamp(uint32_t ingested_at) {
   const char bytes[4] = {static_cast<char>(ingested_at & 0xff), static_cast<char>((ingested_at >> 8) & 0xff),
                          static_cast<char>((ingested_at >> 16) & 0xff), static_cast<char>(ingested_at >> 24)};
   for (uint32_t at : stamp_positions) std::memcpy(data.data() + at, bytes, 4);
+}
+
+void TableRows::DropRows(const std::set<PartitionOffset>& landed) {
+  if (landed.empty()) return;
+  std::string kept;
+  std::vector<uint32_t> kept_stamps;
+  std::vector<PartitionOffset> kept_origins;
+  std::map<int32_t, OffsetRange> kept_partitions;
+  size_t row_start = 0;
+  for (size_t i = 0; i < rows; ++i) {
+    const size_t row_end = stamp_positions[i] + 4;  // the stamp is a row's last field
+    if (!landed.count(origins[i])) {
+      kept.append(data, row_start, row_end - row_start);
+      kept_stamps.push_back(static_cast<uint32_t>(kept.size() - 4));
+      kept_origins.push_back(origins[i]);
+      kept_partitions[origins[i].first].Add(origins[i].second);
+    }
+    row_start = row_end;
+  }
+  data.swap(kept);
+  stamp_positions.swap(kept_stamps);
+  origins.swap(kept_origins);
+  partitions.swap(kept_partitions);
+  rows = origins.size();
 }
 
 void TableRows::Clear() {
@@ -23,6 +60,7 @@ void TableRows::Clear() {
   rows = 0;
   partitions.clear();
   stamp_positions.clear();
+  origins.clear();
 }
 
 void StagingBatch::Reset() {

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ingest/event_schema.h"
@@ -21,17 +23,26 @@ struct OffsetRange {
   }
 };
 
+using PartitionOffset = std::pair<int32_t, int64_t>;
+
 struct TableRows {
   std::string data;  // RowBinary
   size_t rows = 0;
   std::map<int32_t, OffsetRange> partitions;  // which offsets the rows hold
   std::vector<uint32_t> stamp_positions;      // where each row's _ingested_at sits in `data`
+  std::vector<PartitionOffset> origins;       // each row's Kafka partition and offset
 
-  // Called after a row was appended: its last four bytes are its _ingested_at.
-  void RowAdded() {
+  // Called after the row of (partition, offset) was appended: its last four bytes are its
+  // _ingested_at.
+  void RowAdded(int32_t partition, int64_t offset) {
     rows++;
     stamp_positions.push_back(static_cast<uint32_t>(data.size() - 4));
+    origins.emplace_back(partition, offset);
+    partitions[partition].Add(offset);
   }
+  // Removes the rows whose (partition, offset) is in `landed`: after an INSERT whose outcome is
+  // unknown, only what ClickHouse does not hold is sent again.
+  void DropRows(const std::set<PartitionOffset>& landed);
   // Stamps every row with `ingested_at` (RowBinary UInt32, little endian). The loader stamps
   // right before each INSERT attempt, so a row's _ingested_at is never more than one INSERT
   // older than its commit, however long the batch was open or retried: the warehouse build
@@ -52,6 +63,8 @@ struct StagingBatch {
   size_t total_dead_letters = 0;
 
   bool Empty() const { return next_offsets.empty(); }
+  // The lowest offset of each (topic, partition) in the batch: everything below it is loaded.
+  std::map<std::pair<std::string, int32_t>, int64_t> FirstOffsets() const;
   // The largest number of rows any one table holds (the batch_size trigger).
   size_t LargestTable() const;
   void Reset();

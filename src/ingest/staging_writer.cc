@@ -83,31 +83,29 @@ void StagingWriter::Prepare(const StagingBatch& batch) {
   for (const auto& [topic, rows] : batch.dead_letters) open(topic);
 }
 
-// True when ClickHouse already holds every offset of `rows` (an insert whose answer was lost).
-bool StagingWriter::Landed(TopicConnection& connection, std::string_view table, const std::string& topic,
-                           const TableRows& rows) {
-  auto max_offsets = connection.offsets.MaxOffsets(table, topic);
-  for (const auto& [partition, range] : rows.partitions) {
-    auto it = max_offsets.find(partition);
-    if (it == max_offsets.end() || it->second < range.last) return false;
-  }
-  return true;
-}
-
 void StagingWriter::Insert(TopicConnection& connection, std::string_view table, const std::string& columns,
                            const std::string& topic, TableRows& rows, milliseconds budget) {
-  bool first_attempt = true;
+  std::string previous_attempt;  // query_id of the last attempt, whose outcome is unknown
   retry_.Run(
       [&] {
-        if (!first_attempt) {
+        if (!previous_attempt.empty()) {
           metrics_.retries++;
-          if (Landed(connection, table, topic, rows)) return;
+          std::string running;
+          if (!WaitForQueriesToEnd(connection.client, previous_attempt, budget, running)) {
+            throw RetryBudgetExhausted("ClickHouse still runs the INSERT " + running + " of a timed-out attempt");
+          }
+          const size_t before = rows.rows;
+          rows.DropRows(connection.offsets.Landed(table, topic, rows.partitions));
+          spdlog::warn("loader: retrying the INSERT into {} ({} of its {} rows had landed)", table, before - rows.rows,
+                       before);
+          if (rows.rows == 0) return;
         }
-        first_attempt = false;
+        fence_.Check();
+        previous_attempt = NewLoaderQueryId(topic, table);
         rows.Stamp(static_cast<uint32_t>(std::time(nullptr)));
         const auto start = Clock::now();
         connection.client.Insert(config_.clickhouse.database + "." + std::string(table) + " " + columns, "RowBinary",
-                                 rows.data);
+                                 rows.data, {{"query_id", previous_attempt}});
         metrics_.insert_seconds.fetch_add(std::chrono::duration<double>(Clock::now() - start).count());
         metrics_.insert_count++;
       },

@@ -1,7 +1,9 @@
 #pragma once
 // The loader's ClickHouse side: inserts a StagingBatch (one INSERT per table, the topics in
-// parallel), retrying while ClickHouse is unreachable or busy, and checking before a retry
-// whether the previous attempt landed after all (an answer lost to a timeout).
+// parallel), retrying while ClickHouse is unreachable or busy. An attempt whose answer was lost
+// (a timeout) may still be running or may have landed in part (one part per day it touches):
+// before a retry the writer waits until ClickHouse no longer runs it (found by its query_id),
+// then sends again only the rows ClickHouse does not hold.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -78,10 +80,19 @@ class ClickHouseRetry {
   const std::atomic<bool>& closing_;
 };
 
+// Asked before every INSERT attempt whether this loader still owns the partitions it writes;
+// throws (kafka::Fenced) when it does not. ClickHouse cannot refuse a write from a member the
+// group has replaced, so the check is made by the group's coordinator (see loader.cc).
+class InsertFence {
+ public:
+  virtual ~InsertFence() = default;
+  virtual void Check() = 0;
+};
+
 class StagingWriter {
  public:
-  StagingWriter(const Config& config, const ClickHouseRetry& retry, LoaderMetrics& metrics)
-      : config_(config), retry_(retry), metrics_(metrics) {}
+  StagingWriter(const Config& config, const ClickHouseRetry& retry, InsertFence& fence, LoaderMetrics& metrics)
+      : config_(config), retry_(retry), fence_(fence), metrics_(metrics) {}
 
   // Opens the connections `batch` needs; on the session's thread, before Write runs elsewhere.
   void Prepare(const StagingBatch& batch);
@@ -99,13 +110,12 @@ class StagingWriter {
     OffsetStore offsets;
   };
 
-  static bool Landed(TopicConnection& connection, std::string_view table, const std::string& topic,
-                     const TableRows& rows);
   void Insert(TopicConnection& connection, std::string_view table, const std::string& columns, const std::string& topic,
               TableRows& rows, std::chrono::milliseconds budget);
 
   const Config& config_;
   const ClickHouseRetry& retry_;
+  InsertFence& fence_;
   LoaderMetrics& metrics_;
   std::map<std::string, std::unique_ptr<TopicConnection>> connections_;
 };

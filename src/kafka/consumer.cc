@@ -28,6 +28,8 @@ Consumer::Consumer(const ConsumerOptions& options, RebalanceListener& listener) 
   set("auto.offset.reset", "earliest");
   set("enable.partition.eof", "true");
   set("max.poll.interval.ms", "300000");
+  set("session.timeout.ms", std::to_string(options.session_timeout_ms));
+  set("heartbeat.interval.ms", std::to_string(std::min(3000, options.session_timeout_ms / 3)));
   set("log_level", "4");
   // Up to 8 MB per partition per fetch (librdkafka's default is 1 MB), 100 MB per request: with
   // 1 MB a backlog is read slower than the loader encodes it (bench/loader: about half the rate).
@@ -111,13 +113,49 @@ void Consumer::RethrowRebalanceError() {
   }
 }
 
-void Consumer::Commit(const std::map<PartitionKey, int64_t>& next_offsets) {
+namespace {
+
+rd_kafka_topic_partition_list_t* OffsetList(const std::map<PartitionKey, int64_t>& next_offsets) {
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size()));
   for (const auto& [key, next] : next_offsets) {
     rd_kafka_topic_partition_list_add(list, key.first.c_str(), key.second)->offset = next;
   }
+  return list;
+}
+
+// Answers that mean "not a member of the current generation": the coordinator's, and
+// librdkafka's own when it already knows the assignment is gone.
+bool MeansFenced(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:  // only when the group rebalanced without us
+    case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
+    case RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST:
+    case RD_KAFKA_RESP_ERR__STATE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void Consumer::Commit(const std::map<PartitionKey, int64_t>& next_offsets) {
+  rd_kafka_topic_partition_list_t* list = OffsetList(next_offsets);
   rd_kafka_commit(rk_, list, 1);
   rd_kafka_topic_partition_list_destroy(list);
+}
+
+void Consumer::CommitSync(const std::map<PartitionKey, int64_t>& next_offsets) {
+  rd_kafka_topic_partition_list_t* list = OffsetList(next_offsets);
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list, 0);
+  for (int i = 0; !err && i < list->cnt; ++i) err = list->elems[i].err;
+  rd_kafka_topic_partition_list_destroy(list);
+  if (!err) return;
+  const std::string text = std::string("offset commit refused: ") + rd_kafka_err2str(err);
+  if (MeansFenced(err)) throw Fenced(text);
+  throw Error(text);
 }
 
 std::map<PartitionKey, int64_t> Consumer::Committed(const std::vector<PartitionKey>& keys) {

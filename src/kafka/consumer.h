@@ -24,10 +24,19 @@ class TopicMissing : public Error {
   using Error::Error;
 };
 
+// The group no longer counts this member as the owner of its partitions (its session expired
+// while it was stalled, or a rebalance moved on without it): another member may load them now.
+class Fenced : public Error {
+ public:
+  using Error::Error;
+};
+
 struct ConsumerOptions {
   std::string bootstrap_servers;
   std::string group_id;
   std::string client_id;
+  // How long the group waits for a silent member before handing its partitions to another.
+  int session_timeout_ms = 45'000;
 };
 
 // A partition handed to this member. `committed` is the group's committed offset (negative
@@ -107,6 +116,16 @@ class Consumer {
 
   // Records `next_offsets` as the group's committed offsets, asynchronously.
   void Commit(const std::map<PartitionKey, int64_t>& next_offsets);
+
+  // Records `next_offsets` and waits for the group coordinator's answer: Kafka's own fencing.
+  // The coordinator accepts a commit only from a current member of the current generation, so
+  // this throws Fenced when the group has moved on without us, Error when the coordinator could
+  // not be asked (the caller cannot tell either way). Thread-safe.
+  void CommitSync(const std::map<PartitionKey, int64_t>& next_offsets);
+
+  // True inside OnRevoke when the partitions were taken away (session expired) rather than
+  // handed back in an orderly rebalance: whatever this member still holds must not be written.
+  bool AssignmentLost() const { return rd_kafka_assignment_lost(rk_) != 0; }
 
   // The group's committed offset of each of `keys` (negative when none); empty when the broker
   // does not answer within 10 s.

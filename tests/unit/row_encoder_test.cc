@@ -160,10 +160,10 @@ TEST_F(RowEncoderTest, StampRewritesEveryRowsIngestedAtAndNothingElse) {
   for (uint64_t offset : {7u, 8u}) {
     origin.offset = offset;
     ASSERT_TRUE(encoder_.Encode(*FindTopicSchema("geo_events"), json, origin, rows.data, error_)) << error_;
-    rows.RowAdded();
+    rows.RowAdded(0, static_cast<int64_t>(offset));
   }
   RowEncoder::EncodeDeadLetter("{oops", "invalid JSON", origin, rows.data);
-  rows.RowAdded();
+  rows.RowAdded(0, 9);
   const std::string before = rows.data;
   rows.Stamp(1800000123);
   ASSERT_EQ(rows.stamp_positions.size(), 3u);

@@ -8,8 +8,7 @@ namespace {
 void AddRow(StagingBatch& batch, const std::string& topic, int32_t partition, int64_t offset) {
   TableRows& rows = batch.staging[topic];
   rows.data += "row-and-stamp";
-  rows.RowAdded();
-  rows.partitions[partition].Add(offset);
+  rows.RowAdded(partition, offset);
   batch.next_offsets[{topic, partition}] = offset + 1;
   batch.total_rows++;
 }
@@ -21,7 +20,7 @@ TEST(StagingBatchTest, SwapContentsKeepsEachTablesAddressAndMovesItsRows) {
   AddRow(open, "browser_events", 0, 41);
   AddRow(open, "browser_events", 1, 7);
   open.dead_letters["geo_events"].data = "bad line";
-  open.dead_letters["geo_events"].RowAdded();
+  open.dead_letters["geo_events"].RowAdded(2, 5);
   open.total_dead_letters = 1;
   const TableRows* browser = &open.staging["browser_events"];
 
@@ -46,6 +45,41 @@ TEST(StagingBatchTest, SwapContentsKeepsEachTablesAddressAndMovesItsRows) {
   EXPECT_EQ(browser->rows, 0u);
   EXPECT_EQ(flushing.staging.at("browser_events").partitions.count(2), 1u);
   EXPECT_EQ(flushing.staging.at("browser_events").partitions.count(0), 0u);
+}
+
+// After an INSERT whose answer was lost, the rows ClickHouse already holds are dropped and the
+// rest is sent again: the kept rows must be byte for byte the encoder's, stamps where they were.
+TEST(StagingBatchTest, DropRowsKeepsExactlyTheRowsThatDidNotLand) {
+  TableRows rows;
+  std::vector<std::string> encoded;
+  for (int64_t offset = 10; offset < 16; ++offset) {
+    const int32_t partition = offset % 2 == 0 ? 0 : 1;
+    std::string row = "row-" + std::to_string(partition) + "-" + std::to_string(offset) + std::string(offset % 3, 'x');
+    row += "STMP";
+    rows.data += row;
+    encoded.push_back(row);
+    rows.RowAdded(partition, offset);
+  }
+  const std::set<PartitionOffset> landed = {{0, 10}, {1, 13}, {0, 14}, {2, 99}};
+  rows.DropRows(landed);
+
+  std::string expected;
+  std::vector<PartitionOffset> expected_origins;
+  for (int64_t offset = 10; offset < 16; ++offset) {
+    const PartitionOffset origin{offset % 2 == 0 ? 0 : 1, offset};
+    if (landed.count(origin)) continue;
+    expected += encoded[offset - 10];
+    expected_origins.push_back(origin);
+  }
+  EXPECT_EQ(rows.data, expected);
+  EXPECT_EQ(rows.origins, expected_origins);
+  EXPECT_EQ(rows.rows, expected_origins.size());
+  ASSERT_EQ(rows.stamp_positions.size(), expected_origins.size());
+  for (uint32_t at : rows.stamp_positions) EXPECT_EQ(rows.data.substr(at, 4), "STMP");
+  EXPECT_EQ(rows.partitions.at(0).first, 12);
+  EXPECT_EQ(rows.partitions.at(0).last, 12);
+  EXPECT_EQ(rows.partitions.at(1).first, 11);
+  EXPECT_EQ(rows.partitions.at(1).last, 15);
 }
 
 }  // namespace
