@@ -238,9 +238,9 @@ void RecordCycle(ClickHouseClient& client, const std::string& db, const AppendWi
 std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Config& config,
                                              const DwhOptions& options) {
   const std::string& db = config.clickhouse.database;
+  DwhLock lock(config);
   // Once retention has cleared staging, a fact may outlive its staging copies: look for existing
   // facts on every day, and rebuild days carrying such facts forward (as BuildFacts does).
-  DwhLock lock(config);
   const bool cleared = StagingWasCleared(client, db);
   const auto start = Clock::now();
   const int64_t started_unix = std::time(nullptr);

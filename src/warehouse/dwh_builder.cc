@@ -113,6 +113,7 @@ DimBuildSummary RebuildDim(ClickHouseClient& client, const std::string& db, cons
   // The dimension reflects the facts as of the last fact build; record that watermark.
   const int64_t watermark = std::max<int64_t>(0, LastWatermark(client, db, "fact_events"));
   client.Execute(dwh::TruncateSql(db, table + "_build"));
+  if (table != "dim_users" && table != "dim_geo") throw Error("no dimension " + table);
   Run(client, "insert " + table, table == "dim_users" ? dwh::DimUsersInsertSql(db) : dwh::DimGeoInsertSql(db));
   client.Execute(dwh::ReplaceWholeTableSql(db, table));
   DimBuildSummary summary;
