@@ -29,6 +29,7 @@ std::string DescribeDays(const std::vector<dwh::Day>& days) {
 
 void RunFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options, bool append) {
   FactBuildSummary s = append ? AppendFacts(client, config, options) : BuildFacts(client, config, options);
+  for (const std::string& dim : s.dims_rebuilt) std::cout << "facts: " << dim << " was out of step: rebuilt\n";
   if (append) {
     std::cout << fmt::format("facts: appended to {} day(s), rebuilt {} day(s) whole ({}): {} rows in {:.1f} s\n",
                              s.appended.size(), s.days.size() - s.appended.size(), DescribeDays(s.days), s.rows,

@@ -124,39 +124,19 @@ struct DayCountsPair {
   uint64_t Twins(dwh::Day day) const { return twins.count(day) ? twins.at(day) : 0; }
 };
 
-// Days whose fact_events partition is out of step with its build twin, which the last swap
-// copied: a crash between appending to the twin and the swap leaves the twin ahead, and on
-// 18.16 a background merge that was running when REPLACE PARTITION swapped the day commits
-// its merged part anyway (server log: "Unexpected number of parts removed when adding ...:
-// 0 instead of 6"), bringing the old rows back beside the new ones (CI soak).
-// Neither side can be trusted then: such days are rebuilt whole from staging. Checked every
-// cycle for every day, since the merge may commit after the cycle that swapped.
-std::set<dwh::Day> OutOfStepDays(const DayCountsPair& counts) {
-  std::set<dwh::Day> out_of_step;
-  for (const auto& [day, rows] : counts.facts) {
-    const auto twin = counts.twins.find(day);
-    if (twin != counts.twins.end() && twin->second != rows) {
-      spdlog::warn("dwh: {} has {} facts but {} in its build twin: rebuilding it whole", dwh::DayToIso(day), rows,
-                   twin->second);
-      out_of_step.insert(day);
-    }
-  }
-  return out_of_step;
-}
-
 // What the cycle does to each day it touches.
 struct DayPlan {
   // Days whose facts changed (a late side, a newer copy, a moved event): patched, or rebuilt
   // whole once staging was cleared.
   std::set<dwh::Day> changed;
-  std::set<dwh::Day> out_of_step;  // rebuilt whole from staging
+  std::set<dwh::Day> out_of_step;  // rebuilt whole (BuildBatch: staging, and what it no longer holds carried forward)
   std::vector<dwh::Day> append;    // days that only gain new events
   std::string new_facts;           // SQL condition on the delta: the facts to append
 };
 
 // Sorts the days of the delta's events into changed days and days to append to. Appending adds
 // to what the twin holds: it must hold what fact_events holds (a day only one of them has is
-// not covered by OutOfStepDays), or the day is rebuilt whole instead.
+// not covered by the guard, which runs before), or the day is rebuilt whole instead.
 void PlanDeltaDays(ClickHouseClient& client, const std::string& db, bool cleared, int64_t complete_by_unix,
                    const DayCountsPair& counts, DayPlan& plan) {
   if (client.QueryInt("SELECT count() FROM " + db + ".fact_events_delta") == 0) return;
@@ -178,10 +158,12 @@ void PlanDeltaDays(ClickHouseClient& client, const std::string& db, bool cleared
   }
 }
 
-DayPlan PlanDays(ClickHouseClient& client, const std::string& db, bool cleared, int64_t complete_by_unix) {
+// `guarded`: the days the guard found out of step with their twins (dwh_guard.h).
+DayPlan PlanDays(ClickHouseClient& client, const std::string& db, bool cleared, int64_t complete_by_unix,
+                 const std::set<dwh::Day>& guarded) {
   DayPlan plan;
   const DayCountsPair counts{DayCounts(client, db, "fact_events", {}), DayCounts(client, db, "fact_events_build", {})};
-  if (!cleared) plan.out_of_step = OutOfStepDays(counts);
+  plan.out_of_step = guarded;
   PlanDeltaDays(client, db, cleared, complete_by_unix, counts, plan);
   return plan;
 }
@@ -256,10 +238,10 @@ void RecordCycle(ClickHouseClient& client, const std::string& db, const AppendWi
 std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Config& config,
                                              const DwhOptions& options) {
   const std::string& db = config.clickhouse.database;
+  DwhLock lock(config);
   // Once retention has cleared staging, a fact may outlive its staging copies: look for existing
   // facts on every day, and rebuild days carrying such facts forward (as BuildFacts does).
   const bool cleared = StagingWasCleared(client, db);
-  DwhLock lock(config);
   const auto start = Clock::now();
   const int64_t started_unix = std::time(nullptr);
   const AppendWindow window = ChooseWindow(client, db, options);
@@ -268,7 +250,9 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   const uint64_t touched_rows = FindTouchedEvents(client, db, window);
   if (!ComputeDelta(client, db, touched_rows, options)) return std::nullopt;
 
-  DayPlan plan = PlanDays(client, db, cleared, started_unix - options.append_grace_seconds);
+  // The guard checks every day each cycle, since a merge may commit after the cycle that swapped.
+  const dwh_guard::OutOfStep out_of_step = dwh_guard::FindOutOfStep(client, db);
+  DayPlan plan = PlanDays(client, db, cleared, started_unix - options.append_grace_seconds, out_of_step.days);
   const std::set<dwh::Day> patched = PatchChangedDays(client, db, cleared, plan);
   summary.batches += patched.size();
   summary.batches += RebuildDaysWhole(client, db, plan.out_of_step, cleared, options);
@@ -277,6 +261,7 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
 
   summary.appended = plan.append;
   RecordCycle(client, db, window, started_unix, start, patched, plan.out_of_step, summary);
+  RebuildOutOfStepDims(client, db, out_of_step, summary);
   return summary;
 }
 

@@ -107,21 +107,14 @@ bool StagingWasCleared(ClickHouseClient& client, const std::string& db) {
                                      Quote(kStagingDroppedComponent))) > 0;
 }
 
-}  // namespace dwh_steps
-
-namespace {
-using namespace dwh_steps;
-
-DimBuildSummary BuildDim(ClickHouseClient& client, const Config& config, const std::string& table,
-                         const std::string& insert_sql) {
-  DwhLock lock(config);
+DimBuildSummary RebuildDim(ClickHouseClient& client, const std::string& db, const std::string& table) {
   const auto start = Clock::now();
   const int64_t started_unix = std::time(nullptr);
-  const std::string& db = config.clickhouse.database;
   // The dimension reflects the facts as of the last fact build; record that watermark.
   const int64_t watermark = std::max<int64_t>(0, LastWatermark(client, db, "fact_events"));
   client.Execute(dwh::TruncateSql(db, table + "_build"));
-  Run(client, "insert " + table, insert_sql);
+  if (table != "dim_users" && table != "dim_geo") throw Error("no dimension " + table);
+  Run(client, "insert " + table, table == "dim_users" ? dwh::DimUsersInsertSql(db) : dwh::DimGeoInsertSql(db));
   client.Execute(dwh::ReplaceWholeTableSql(db, table));
   DimBuildSummary summary;
   summary.table = table;
@@ -130,6 +123,24 @@ DimBuildSummary BuildDim(ClickHouseClient& client, const Config& config, const s
   summary.seconds = SecondsSince(start);
   spdlog::info("dwh: {} rebuilt: {} rows in {:.1f} s", table, summary.rows, summary.seconds);
   return summary;
+}
+
+void RebuildOutOfStepDims(ClickHouseClient& client, const std::string& db, const dwh_guard::OutOfStep& out_of_step,
+                          FactBuildSummary& summary) {
+  for (const std::string& table : out_of_step.dims) {
+    RebuildDim(client, db, table);
+    summary.dims_rebuilt.push_back(table);
+  }
+}
+
+}  // namespace dwh_steps
+
+namespace {
+using namespace dwh_steps;
+
+DimBuildSummary BuildDim(ClickHouseClient& client, const Config& config, const std::string& table) {
+  DwhLock lock(config);
+  return RebuildDim(client, config.clickhouse.database, table);
 }
 
 }  // namespace
@@ -177,10 +188,16 @@ FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, cons
     since = std::max<int64_t>(1, last - options.overlap_seconds);
   }
   summary.days = TouchedDays(client, db, since);
+  const dwh_guard::OutOfStep out_of_step = dwh_guard::FindOutOfStep(client, db);
+  summary.days.insert(summary.days.end(), out_of_step.days.begin(), out_of_step.days.end());
+  std::sort(summary.days.begin(), summary.days.end());
+  summary.days.erase(std::unique(summary.days.begin(), summary.days.end()), summary.days.end());
   const std::vector<dwh::DayRows> rows_per_day = BrowserRowsPerDay(client, db);
   const auto batches = dwh::BatchDays(summary.days, rows_per_day, options.batch_rows);
   // One batch holding every day staging has: the per-key restrictions would select everything.
-  const bool every_day = batches.size() == 1 && summary.days.size() == rows_per_day.size();
+  const bool every_day = batches.size() == 1 && std::all_of(rows_per_day.begin(), rows_per_day.end(), [&](auto& r) {
+                           return std::binary_search(summary.days.begin(), summary.days.end(), r.day);
+                         });
   // Facts whose staging rows are gone must be carried over from fact_events when their day is
   // rebuilt. That costs a scan of staging's event_ids per batch, so it runs only once
   // retention has dropped staging partitions (it records that before dropping any).
@@ -202,16 +219,17 @@ FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, cons
         "SELECT count() FROM " + db + ".fact_events WHERE event_date IN (" + dwh::DateList(summary.days) + ")"));
   }
   client.Execute(dwh::RecordStateSql(db, "fact_events", summary.watermark, summary.days, summary.rows, started_unix));
+  RebuildOutOfStepDims(client, db, out_of_step, summary);
   summary.seconds = SecondsSince(start);
   return summary;
 }
 
 DimBuildSummary BuildDimUsers(ClickHouseClient& client, const Config& config) {
-  return BuildDim(client, config, "dim_users", dwh::DimUsersInsertSql(config.clickhouse.database));
+  return BuildDim(client, config, "dim_users");
 }
 
 DimBuildSummary BuildDimGeo(ClickHouseClient& client, const Config& config) {
-  return BuildDim(client, config, "dim_geo", dwh::DimGeoInsertSql(config.clickhouse.database));
+  return BuildDim(client, config, "dim_geo");
 }
 
 }  // namespace clickflow

@@ -49,8 +49,9 @@ struct DwhOptions {
 };
 
 struct FactBuildSummary {
-  std::vector<dwh::Day> days;      // every day swapped in
-  std::vector<dwh::Day> appended;  // AppendFacts: the days new events were appended to (rest rebuilt)
+  std::vector<dwh::Day> days;             // every day swapped in
+  std::vector<dwh::Day> appended;         // AppendFacts: the days new events were appended to (rest rebuilt)
+  std::vector<std::string> dims_rebuilt;  // dimensions the guard found out of step (dwh_guard.h)
   size_t batches = 0;
   uint64_t rows = 0;  // fact rows of the rebuilt days after the build
   int64_t watermark = 0;
@@ -68,8 +69,9 @@ struct OptimizeSummary {
   double seconds = 0;
 };
 
-// Rebuilds the touched days of fact_events and both aggregates. Throws Error on failure;
-// another build holding the lock (same data dir) is an Error too.
+// Rebuilds the touched days of fact_events and both aggregates, and whatever the guard
+// (dwh_guard.h) finds out of step with its twin. Throws Error on failure; another build holding
+// the lock (same data dir) for longer than DwhLock waits is an Error too.
 FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options);
 
 // The streaming micro-build: the same result as BuildFacts, without rebuilding whole days in
@@ -82,8 +84,9 @@ FactBuildSummary BuildFacts(ClickHouseClient& client, const Config& config, cons
 //     rows (a copy of the day, not a join of its staging; rebuilt whole the BuildFacts way once
 //     retention has cleared staging).
 // Appending to a day relies on the twin holding exactly what fact_events holds for it (the
-// last swap copied it); a day where the counts differ is patched instead. Falls back to
-// BuildFacts before the first build.
+// last swap copied it); a day where the counts differ is rebuilt whole instead. Every cycle the
+// guard (dwh_guard.h) compares each table with its twin and rebuilds what differs, days and
+// dimensions. Falls back to BuildFacts before the first build.
 FactBuildSummary AppendFacts(ClickHouseClient& client, const Config& config, const DwhOptions& options);
 
 // Full rebuilds of dim_users / dim_geo from fact_events.
@@ -93,7 +96,8 @@ DimBuildSummary BuildDimGeo(ClickHouseClient& client, const Config& config);
 // Merges, FINAL, every partition of the aggregates and dimensions that has more than one part
 // (AggregatingMergeTree collapses its rows there). fact_events is left to background merges:
 // REPLACE PARTITION already guarantees one row per event_id, so FINAL would buy nothing there
-// but a rewrite of the whole table.
+// but a rewrite of the whole table. Takes the DwhLock: OPTIMIZE ... FINAL merging a partition
+// while a build swaps it is the merge the guard exists for.
 OptimizeSummary OptimizeWarehouse(ClickHouseClient& client, const Config& config);
 
 // Consistency of the warehouse: one message per problem, empty when all is well.

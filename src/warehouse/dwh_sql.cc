@@ -279,11 +279,17 @@ std::string DeltaAppendSql(const std::string& db, const std::string& new_facts, 
       fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("cond", new_facts), fmt::arg("days", DayList(days)));
 }
 
+// What a copy out of fact_events keeps of an event_id found more than once: its newest fact.
+// A copy must not carry rows a merge brought back beside the current ones (dwh_guard.h) into
+// the twin: the twin is what the guard compares fact_events with, so it would no longer see them.
+constexpr const char* kNewestFactPerEvent = "ORDER BY event_id, _built_at DESC LIMIT 1 BY event_id";
+
 std::string PatchKeepSql(const std::string& db, Day day) {
   return fmt::format(
       "INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events "
-      "WHERE event_date = toDate('{date}') AND event_id NOT IN (SELECT event_id FROM {db}.fact_events_delta)",
-      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("date", DayToIso(day)));
+      "WHERE event_date = toDate('{date}') AND event_id NOT IN (SELECT event_id FROM {db}.fact_events_delta) {once}",
+      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("date", DayToIso(day)),
+      fmt::arg("once", kNewestFactPerEvent));
 }
 
 std::string PatchDeltaSql(const std::string& db, Day day) {
@@ -304,8 +310,9 @@ std::string FactCarryForwardSql(const std::string& db, const std::vector<Day>& d
       "INSERT INTO {db}.fact_events_build ({cols}) SELECT {cols} FROM {db}.fact_events "
       "WHERE event_date IN ({dates}) AND event_id NOT IN ("
       "SELECT event_id FROM {db}.events_browser_raw WHERE event_id IN ("
-      "SELECT event_id FROM {db}.fact_events WHERE event_date IN ({dates})))",
-      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("dates", dates));
+      "SELECT event_id FROM {db}.fact_events WHERE event_date IN ({dates}))) {once}",
+      fmt::arg("db", db), fmt::arg("cols", kFactColumns), fmt::arg("dates", dates),
+      fmt::arg("once", kNewestFactPerEvent));
 }
 
 const std::vector<std::string>& DayPartitionedTables() {

@@ -97,13 +97,16 @@ std::string DeltaAppendSql(const std::string& db, const std::string& new_facts, 
 // staging, which costs the whole day's four-way join (9 buckets of staging scans at 4.5M
 // events a day), the twin gets fact_events' rows of the day whose event is not in the delta,
 // unchanged, then the delta's rows of the day: every touched event as a build makes it now.
+// An event_id fact_events holds twice (rows a merge brought back, see dwh_guard.h) is kept
+// once, its newest fact.
 std::string PatchKeepSql(const std::string& db, Day day);
 std::string PatchDeltaSql(const std::string& db, Day day);
 // Rows per day of `table` (fact_events or its build twin) on `days`; empty = every day.
 std::string DayCountsSql(const std::string& db, const std::string& table, const std::vector<Day>& days);
 
 // INSERT INTO fact_events_build of the rows fact_events already holds for `days` whose
-// event_id has no browser row left in staging (cleared by `dwh clear-staging`), unchanged.
+// event_id has no browser row left in staging (cleared by `dwh clear-staging`), unchanged; an
+// event_id held twice (rows a merge brought back) once, its newest fact.
 // Without this a late row for a day whose older staging was cleared would empty that day.
 // The builder runs it only once retention has dropped staging (see retention.h).
 std::string FactCarryForwardSql(const std::string& db, const std::vector<Day>& days);

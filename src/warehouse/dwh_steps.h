@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "warehouse/dwh_builder.h"
+#include "warehouse/dwh_guard.h"
 #include "warehouse/dwh_sql.h"
 
 namespace clickflow {
@@ -33,5 +35,14 @@ int64_t LastWatermark(ClickHouseClient& client, const std::string& db, const std
 
 // True once retention has dropped staging partitions (facts may then outlive their staging).
 bool StagingWasCleared(ClickHouseClient& client, const std::string& db);
+
+// Rebuilds dimension `table` (dim_users or dim_geo) whole from fact_events and swaps it in; the
+// caller holds the DwhLock.
+DimBuildSummary RebuildDim(ClickHouseClient& client, const std::string& db, const std::string& table);
+
+// Rebuilds the dimensions the guard found out of step (after the facts are repaired: they are
+// built from them); adds their names to `summary.dims_rebuilt`. The caller holds the DwhLock.
+void RebuildOutOfStepDims(ClickHouseClient& client, const std::string& db, const dwh_guard::OutOfStep& out_of_step,
+                          FactBuildSummary& summary);
 
 }  // namespace clickflow::dwh_steps

@@ -26,6 +26,7 @@ std::string CompareDays(const std::string& what, const std::vector<dwh_checks::D
 }  // namespace
 
 OptimizeSummary OptimizeWarehouse(ClickHouseClient& client, const Config& config) {
+  DwhLock lock(config);
   const auto start = std::chrono::steady_clock::now();
   const std::string& db = config.clickhouse.database;
   OptimizeSummary summary;

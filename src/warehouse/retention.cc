@@ -7,10 +7,12 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include "clickhouse/client.h"
 #include "clickhouse/rows.h"
 #include "ingest/event_schema.h"
+#include "warehouse/dwh_builder.h"
 
 namespace clickflow {
 namespace retention {
@@ -134,6 +136,10 @@ RetentionSummary RunRetention(ClickHouseClient& client, const Config& config, co
   const std::string& db = config.clickhouse.database;
   const PipelineConfig& p = config.pipeline;
   const int64_t now = options.now_unix > 0 ? options.now_unix : static_cast<int64_t>(std::time(nullptr));
+  // A build reads whether staging was cleared once, then rebuilds days from staging: staging
+  // dropped under it would empty those days instead of carrying their facts forward.
+  std::optional<DwhLock> lock;
+  if (!options.dry_run) lock.emplace(config);
   RetentionSummary summary;
   Dropper dropper(client, db, options.dry_run, summary);
 

@@ -49,6 +49,8 @@ struct RetentionSummary {
   std::vector<PartitionAction> kept;     // old enough but kept, and why
 };
 
+// Takes the warehouse lock (DwhLock, dwh_builder.h) unless dry_run: a build deciding whether to
+// carry facts forward must see staging as it will rebuild from it.
 RetentionSummary RunRetention(ClickHouseClient& client, const Config& config, const RetentionOptions& options);
 
 // Pure helpers (unit-tested).

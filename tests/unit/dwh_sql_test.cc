@@ -155,6 +155,16 @@ TEST(DwhSqlTest, APatchedDayKeepsTheFactsOfUntouchedEventsAndTakesTheDeltaForThe
   EXPECT_EQ(keep.substr(0, keep.find(" FROM ")), delta.substr(0, delta.find(" FROM ")));
 }
 
+// Rows a merge brought back beside the current ones (src/warehouse/dwh_guard.h) are copies of
+// event_ids fact_events already holds: a copy out of fact_events into the twin keeps one row
+// per event_id, the newest, so the twin the guard compares with never takes them in.
+TEST(DwhSqlTest, CopiesOutOfFactEventsKeepTheNewestFactOfEachEventOnce) {
+  for (const std::string& sql : {PatchKeepSql("analytics", 20261101), FactCarryForwardSql("analytics", {20261101})}) {
+    EXPECT_TRUE(sql.starts_with("INSERT INTO analytics.fact_events_build (")) << sql;
+    EXPECT_TRUE(sql.ends_with(" ORDER BY event_id, _built_at DESC LIMIT 1 BY event_id")) << sql;
+  }
+}
+
 TEST(DwhSqlTest, TouchedEventsFollowNewRowsOfAllFourTablesInTheWindow) {
   const std::string sql = TouchedCreateSql("analytics", {100}, 200);
   EXPECT_EQ(Count(sql, "_ingested_at >= toDateTime(100) AND _ingested_at <= toDateTime(200)"), 4u);
