@@ -329,6 +329,23 @@ TEST_F(SupersetTest, ReimportingTheBundleLeavesExactlyOneCopyOfEachObject) {
   EXPECT_FALSE(fs::exists(home.Dir() / "bundle")) << "the rendered bundle (with the password) must not stay";
 }
 
+TEST_F(SupersetTest, NoDatasetExposesIpAddressesOrCustomUserIds) {
+  const json listed = Get("/api/v1/dataset/?q=(columns:!(id,table_name),page_size:100)");
+  ASSERT_EQ(listed["result"].size(), 11u);
+  for (const auto& d : listed["result"]) {
+    const json dataset = Get("/api/v1/dataset/" + std::to_string(d["id"].get<int>()))["result"];
+    SCOPED_TRACE(dataset.value("table_name", ""));
+    ASSERT_FALSE(dataset["columns"].empty());
+    for (const auto& column : dataset["columns"]) {
+      const std::string name = column["column_name"];
+      EXPECT_TRUE(name != "ip_address" && name != "user_custom_id") << name;
+    }
+    const std::string sql = dataset["sql"].is_string() ? dataset["sql"].get<std::string>() : "";
+    EXPECT_EQ(sql.find("ip_address"), std::string::npos) << sql;
+    EXPECT_EQ(sql.find("user_custom_id"), std::string::npos) << sql;
+  }
+}
+
 TEST_F(SupersetTest, NoProcessShowsTheAdminPasswordOnItsCommandLine) {
   // /proc/<pid>/cmdline is readable by every local user. The stack's Superset (and whatever it
   // started) runs now, and its admin login was set up by the stack.
