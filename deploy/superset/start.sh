@@ -14,9 +14,11 @@ echo "superset: init (roles and permissions)"
 superset init
 echo "superset: admin login"
 # create-admin leaves an existing user alone (and says so), so reset the password after it.
-superset fab create-admin --username admin --firstname Superset --lastname Admin \
-    --email admin@localhost --password "$password"
-superset fab reset-password --username admin --password "$password"
+# The password goes through the environment (click reads FLASK_FAB_<COMMAND>_PASSWORD when
+# --password is not given), never argv: a command line is readable by everyone in /proc.
+FLASK_FAB_CREATE_ADMIN_PASSWORD="$password" superset fab create-admin --username admin \
+    --firstname Superset --lastname Admin --email admin@localhost
+FLASK_FAB_RESET_PASSWORD_PASSWORD="$password" superset fab reset-password --username admin
 
 # One worker with threads, as in the local stack: dashboards fire their chart queries in
 # parallel, and each worker costs ~300 MB. The timeout covers the slowest chart query.

@@ -131,4 +131,15 @@ void VerifyBackup(const fs::path& dir, const Manifest& m) {
   }
 }
 
+void CheckKnownTables(const Manifest& m, const std::set<std::string>& known) {
+  for (const TableEntry& t : m.tables) {
+    if (known.count(t.name)) continue;
+    throw Error(fmt::format(
+        "backup holds table {}.{} ({}), which no migration of this clickflow creates: restore runs only the "
+        "migrations' DDL, never a backup's; nothing was changed (to restore the rest, remove the table from "
+        "manifest.json's clickhouse.tables)",
+        m.database, t.name, t.create_file));
+  }
+}
+
 }  // namespace clickflow::backup

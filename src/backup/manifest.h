@@ -3,6 +3,7 @@
 // anything: every file present with its size and SHA-256, every path inside the backup.
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,10 @@ Manifest ReadManifest(const std::filesystem::path& dir);
 // files are listed, and that no listed path leaves the backup dir. Throws Error naming the
 // first file that does not match.
 void VerifyBackup(const std::filesystem::path& dir, const Manifest& manifest);
+
+// Throws Error naming the table and its DDL file when the backup holds a table not in `known`
+// (the tables the migrations create): a restore runs the migrations, never a backup's DDL.
+void CheckKnownTables(const Manifest& manifest, const std::set<std::string>& known);
 
 // root/relative, where `relative` comes from a manifest: throws Error when it is absolute or
 // climbs out of root (a crafted manifest must not make a restore read /etc/shadow or write

@@ -85,10 +85,8 @@ void RestoreClickHouse(const Config& config, const fs::path& from, const Manifes
     const std::string qualified = QualifiedName(db, t.name);
     const bool exists = client.QueryInt("SELECT count() FROM system.tables WHERE database = " + Quote(db) +
                                         " AND name = " + Quote(t.name)) > 0;
-    if (!exists) {
-      // A table no migration creates (added by hand on the source): its own DDL.
-      client.Execute(ReadFile(Inside(from, t.create_file, "table file")));
-    }
+    // CheckKnownTables let only the migrations' tables through, and the migrations just ran.
+    if (!exists) throw Error(fmt::format("the migrations did not create {}: restore runs no other DDL", qualified));
     // The migrations just filled schema_migrations; the backup's rows replace them.
     if (client.QueryInt("SELECT count() FROM " + qualified) > 0) client.Execute("TRUNCATE TABLE " + qualified);
     if (t.rows > 0) {
@@ -144,7 +142,10 @@ RestoreSummary RunRestore(const Config& config, const fs::path& from_arg, const 
   const fs::path from = fs::absolute(from_arg).lexically_normal();
   CheckRestoreTarget(config);
   Manifest m = ReadManifest(from);
+  // Every check on the backup comes before the stack starts: a damaged file or a table this
+  // version does not know changes nothing.
   VerifyBackup(from, m);
+  CheckKnownTables(m, MigrationTables(LoadMigrations(config.Resource("clickhouse/migrations"))));
   std::cout << fmt::format("backup of {} (clickflow {}, ClickHouse {}): {} tables, {} databases, checksums ok\n",
                            m.created_at, m.clickflow_version, m.clickhouse_version, m.tables.size(),
                            m.postgres_databases.size());

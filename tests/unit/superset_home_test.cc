@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "clickflow_source_dir.h"
@@ -81,6 +84,22 @@ TEST_F(SupersetHomeTest, TheBundleReadsClickHouseAsTheReadOnlyUserWithItsPasswor
     const std::string rendered = RenderTemplate(ReadFile(entry.path()), values, entry.path().string());
     EXPECT_NE(rendered.find("clickhouse+native://dash:r%2Fo%3Apw@10.0.0.7:19000/analytics"), std::string::npos)
         << rendered;
+  }
+}
+
+TEST(SupersetHomeHelpers, TheAdminPasswordReachesTheCliThroughTheEnvironmentNeverArgv) {
+  const std::string password = "adm1n-Secret";
+  const auto calls = AdminLoginCalls(password);
+  ASSERT_EQ(calls.size(), 2u);
+  for (const SupersetCall& call : calls) {
+    SCOPED_TRACE(call.what);
+    for (const std::string& arg : call.args) EXPECT_EQ(arg.find(password), std::string::npos) << arg;
+    // The command's own option in click's FLASK_<GROUP>_<COMMAND>_<OPTION> form.
+    ASSERT_GE(call.args.size(), 2u);
+    std::string command = call.args[1];
+    std::replace(command.begin(), command.end(), '-', '_');
+    std::transform(command.begin(), command.end(), command.begin(), ::toupper);
+    EXPECT_EQ(call.env.at("FLASK_FAB_" + command + "_PASSWORD"), password);
   }
 }
 
