@@ -6,12 +6,13 @@
 #include <ctime>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "clickhouse/client.h"
 #include "common/metrics_server.h"
+#include "ingest/group_fence.h"
 #include "ingest/offset_store.h"
+#include "ingest/once_target.h"
 #include "ingest/row_encoder.h"
 #include "ingest/staging_batch.h"
 #include "ingest/staging_writer.h"
@@ -42,67 +43,6 @@ struct Slot {
   TableRows* rows = nullptr;      // batch_.staging[topic]: entries outlive ResetBatch, which only empties them
   uint64_t batch_generation = 0;  // next_offset below points into this batch's map
   int64_t* batch_next_offset = nullptr;
-};
-
-// The group coordinator as the loader's fence (docs/design.md#exactly-once): ClickHouse takes
-// any INSERT, so before each attempt the loader commits the batch's first offsets (all loaded
-// already) synchronously, which the coordinator accepts only from a current member. A stall
-// (SIGSTOP, GC, swap) of more than a second forces a fresh check; a session expires only after
-// kafka.session_timeout_ms (>= 6 s) of silence, so a member confirmed within the last second
-// still owns its partitions when its INSERT leaves.
-class GroupFence : public InsertFence {
- public:
-  void SetConsumer(kafka::Consumer* consumer) { consumer_ = consumer; }
-
-  // A new batch is about to be inserted: what to commit when asked.
-  void Arm(std::map<PartitionKey, int64_t> first_offsets) {
-    std::lock_guard lock(mutex_);
-    first_offsets_ = std::move(first_offsets);
-  }
-  // A new assignment: this member owns partitions again.
-  void Reset() {
-    std::lock_guard lock(mutex_);
-    lost_ = false;
-    confirmed_at_ = {};
-  }
-  // The group took the partitions away: no attempt in flight may insert again.
-  void Lose() {
-    std::lock_guard lock(mutex_);
-    lost_ = true;
-  }
-
-  void Check() override {
-    std::lock_guard lock(mutex_);
-    if (lost_) throw kafka::Fenced("the group gave this loader's partitions to another member");
-    if (Clock::now() - confirmed_at_ < kFreshFor || first_offsets_.empty()) return;
-    const auto give_up = Clock::now() + milliseconds(10'000);
-    milliseconds backoff{100};
-    while (true) {
-      const auto asked = Clock::now();
-      try {
-        consumer_->CommitSync(first_offsets_);
-        confirmed_at_ = asked;
-        return;
-      } catch (const kafka::Fenced&) {
-        lost_ = true;
-        throw;
-      } catch (const Error& e) {
-        // Not knowing is not owning: the batch is dropped and read again after a rejoin.
-        if (Clock::now() > give_up) throw kafka::Fenced(std::string("cannot confirm partition ownership: ") + e.what());
-        spdlog::warn("loader: {}; asking the group coordinator again", e.what());
-      }
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, milliseconds(2000));
-    }
-  }
-
- private:
-  static constexpr milliseconds kFreshFor{1000};
-  std::mutex mutex_;
-  kafka::Consumer* consumer_ = nullptr;
-  std::map<PartitionKey, int64_t> first_offsets_;
-  Clock::time_point confirmed_at_{};
-  bool lost_ = false;
 };
 
 // One consumer group member's run: the consumer hands it partitions, it batches their lines
@@ -141,7 +81,7 @@ class LoaderSession : public kafka::RebalanceListener {
   bool Run() {
     Preflight();
     consumer_->Subscribe(Topics());
-    if (!options_.follow && stop_offsets_.empty()) stop_offsets_ = ReadHighWatermarksWhenKafkaIsUp();
+    if (!options_.follow && once_target_.empty()) once_target_.Read(*consumer_, Topics(), stop_);
     auto next_lag_log = Clock::now() + std::chrono::seconds(options_.lag_log_interval_s);
     while (!stop_) {
       PollAndBatch();
@@ -192,7 +132,7 @@ class LoaderSession : public kafka::RebalanceListener {
     next_group_check_ = now + milliseconds(500);
     const bool log_waiting = now >= next_wait_log_;
     if (log_waiting) next_wait_log_ = now + std::chrono::seconds(15);
-    if (!GroupReachedStopOffsets(log_waiting)) return false;
+    if (!once_target_.GroupReached(*consumer_, offsets_, retry_, Topics(), log_waiting)) return false;
     // Behind the current watermarks of our partitions (cached: a broker query would queue
     // behind each partition's long-poll fetch); the others reached the start watermarks.
     summary_.lag = CurrentLag();
@@ -222,13 +162,7 @@ class LoaderSession : public kafka::RebalanceListener {
       if (p.committed > st.next_offset) st.next_offset = p.committed;
       st.dead_letters_loaded_upto = lo.dead_letters;
       if (!options_.follow) {
-        auto stop = stop_offsets_.find({p.topic, p.partition});
-        if (stop == stop_offsets_.end()) {  // a partition added since the start
-          stop =
-              stop_offsets_.emplace(PartitionKey{p.topic, p.partition}, consumer_->HighWatermark(p.topic, p.partition))
-                  .first;
-        }
-        st.stop_at = stop->second;
+        st.stop_at = once_target_.StopAt(*consumer_, p.topic, p.partition);
         st.done = st.next_offset >= st.stop_at;
       }
       p.start = st.next_offset;
@@ -418,57 +352,6 @@ class LoaderSession : public kafka::RebalanceListener {
     FinishFlush();
   }
 
-  // --once: the high watermark of every partition of the topics, read before joining the group.
-  std::map<PartitionKey, int64_t> ReadHighWatermarksWhenKafkaIsUp() {
-    milliseconds backoff{500};
-    while (true) {
-      try {
-        return consumer_->ReadHighWatermarks(Topics());
-      } catch (const kafka::TopicMissing&) {
-        throw;
-      } catch (const Error& e) {
-        if (stop_) throw StopRequested();
-        spdlog::warn("loader: {}; retrying in {} ms", e.what(), backoff.count());
-      }
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, milliseconds(5000));
-    }
-  }
-
-  // How far each partition is loaded without a hole, whoever loaded it (OffsetStore::LoadedUpTo),
-  // never below the group's committed offset (committed only after a whole batch landed).
-  std::map<PartitionKey, int64_t> LoadedUpTo() {
-    std::map<PartitionKey, int64_t> out;
-    for (const auto& topic : Topics()) {
-      std::map<int32_t, int64_t> loaded;
-      retry_.Run([&] { loaded = offsets_.LoadedUpTo(*FindTopicSchema(topic)); }, kInsertRetryBudget);
-      for (const auto& [partition, upto] : loaded) out[{topic, partition}] = upto;
-    }
-    std::vector<PartitionKey> keys;
-    for (const auto& [key, stop] : stop_offsets_) keys.push_back(key);
-    for (const auto& [key, committed] : consumer_->Committed(keys)) {
-      int64_t& at = out[key];
-      at = std::max(at, committed);
-    }
-    return out;
-  }
-
-  bool GroupReachedStopOffsets(bool log_waiting) {
-    const auto loaded = LoadedUpTo();
-    bool done = true;
-    for (const auto& [key, stop] : stop_offsets_) {
-      auto it = loaded.find(key);
-      const int64_t at = it == loaded.end() ? 0 : it->second;
-      if (at >= stop) continue;
-      done = false;
-      if (log_waiting) {
-        spdlog::info("loader: waiting for {}[{}], owned by another group member: loaded to {} of {}", key.first,
-                     key.second, at, stop);
-      }
-    }
-    return done;
-  }
-
   // Messages behind the high watermarks the last fetch responses reported.
   int64_t CurrentLag() {
     int64_t lag = 0;
@@ -496,7 +379,7 @@ class LoaderSession : public kafka::RebalanceListener {
   std::map<PartitionKey, PartitionState> owned_;
   std::vector<Slot> slots_;                       // cleared whenever owned_ changes
   uint64_t batch_generation_ = 1;                 // bumped by ResetBatch
-  std::map<PartitionKey, int64_t> stop_offsets_;  // --once: high watermarks at the start
+  OnceTarget once_target_;  // --once: where the run ends
   bool backlogged_ = false;                       // the open batch may grow (BatchFull)
   size_t next_backlog_check_ = 0;
   bool assigned_ = false;

@@ -106,54 +106,59 @@ class SlowInsertProxy {
     ::shutdown(server, SHUT_RDWR);
   }
 
-  // Client to server. Watches the first request on the connection for the INSERT to hold.
+  // Client to server, request by request (Content-Length framing, as libcurl sends them), so
+  // the held INSERT may come after other requests on the same keep-alive connection.
   void Upstream(int client, int server) {
-    std::string head;  // the request until its headers end, while still deciding
-    bool deciding = true;
-    size_t forward_before_hold = 0;  // bytes still to pass before the tail is held
-    bool holding = false;
-    std::string tail;
+    std::string pending;
+    bool in_body = false;
+    size_t body_left = 0;
+    bool hold_this = false;
+    auto pump = [&]() -> bool {
+      while (!pending.empty()) {
+        if (!in_body) {
+          const size_t end = pending.find("\r\n\r\n");
+          if (end == std::string::npos) return true;
+          const std::string headers = pending.substr(0, end + 4);
+          body_left = ContentLength(headers);
+          hold_this = headers.find(table_) != std::string::npos && headers.find("INSERT") != std::string::npos &&
+                      body_left >= kMinBody && TakeTheHold();
+          if (!SendAll(server, headers.data(), headers.size())) return false;
+          pending.erase(0, headers.size());
+          in_body = body_left > 0;
+          continue;
+        }
+        if (hold_this && body_left <= kTail) {
+          if (pending.size() < body_left) return true;  // the whole tail first
+          std::this_thread::sleep_for(hold_);
+          const bool sent = SendAll(server, pending.data(), body_left);
+          delivered_ = sent;
+          pending.erase(0, body_left);
+          body_left = 0;
+          hold_this = false;
+          in_body = false;
+          if (!sent) return false;
+          continue;
+        }
+        const size_t n = std::min(pending.size(), hold_this ? body_left - kTail : body_left);
+        if (!SendAll(server, pending.data(), n)) return false;
+        pending.erase(0, n);
+        body_left -= n;
+        in_body = body_left > 0;
+      }
+      return true;
+    };
     char buf[65536];
     ssize_t n;
     while ((n = ::recv(client, buf, sizeof(buf), 0)) > 0) {
-      std::string_view chunk(buf, static_cast<size_t>(n));
-      if (deciding) {
-        head.append(chunk);
-        const size_t end = head.find("\r\n\r\n");
-        if (end == std::string::npos) continue;
-        deciding = false;
-        const size_t length = ContentLength(head.substr(0, end));
-        const bool target = head.find(table_) < end && head.find("INSERT") < end && length >= kMinBody;
-        if (target && held_.fetch_add(1) == 0) {
-          holding = true;
-          forward_before_hold = end + 4 + length - kTail;
-        }
-        chunk = head;
-      }
-      if (holding) {
-        const size_t pass = std::min(chunk.size(), forward_before_hold);
-        if (!SendAll(server, chunk.data(), pass)) break;
-        forward_before_hold -= pass;
-        tail.append(chunk.substr(pass));
-        if (tail.size() < kTail) continue;
-        std::this_thread::sleep_for(hold_);
-        SendAll(server, tail.data(), tail.size());
-        delivered_ = true;
-        holding = false;
-        continue;
-      }
-      if (!SendAll(server, chunk.data(), chunk.size())) break;
-    }
-    // The client left: a held tail is still delivered (the server got the request after all).
-    if (holding && !tail.empty()) {
-      std::this_thread::sleep_for(hold_);
-      SendAll(server, tail.data(), tail.size());
-      delivered_ = true;
-      char drain[4096];
-      while (::recv(server, drain, sizeof(drain), 0) > 0) {
-      }
+      pending.append(buf, static_cast<size_t>(n));
+      if (!pump()) break;
     }
     ::shutdown(server, SHUT_WR);
+  }
+
+  bool TakeTheHold() {
+    int none = 0;
+    return held_.compare_exchange_strong(none, 1);
   }
 
   static size_t ContentLength(const std::string& headers) {
