@@ -249,6 +249,54 @@ TEST_F(LoaderTest, CrashBetweenDeadLettersAndStagingRowsNeitherLosesNorRepeatsAn
   ExpectEveryOffsetExactlyOnce();
 }
 
+// `ingest verify-load` as init_data_pipeline runs it: each topic's file produced between two
+// `ingest offsets` readings, then loaded. It judges the offsets of that run only: a second run
+// of the same files, produced and not loaded, fails although the tables hold as many rows as
+// the files have lines (from the first run).
+TEST_F(LoaderTest, VerifyLoadChecksTheOffsetsTheRunProduced) {
+  const fs::path dir = fs::temp_directory_path() / ("clickflow-verify-" + std::to_string(::getpid()));
+  CommandResult gen =
+      Clickflow({"generate", "--out", dir.string(), "--events", "3000", "--seed", "15", "--malformed-rate", "0.01"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  // Produces every file as a load task of the DAG does; returns the ranges of all four topics.
+  auto produce_run = [&] {
+    std::string produced;
+    for (const auto& schema : AllTopicSchemas()) {
+      const std::string topic(schema.topic);
+      CommandResult before = Clickflow({"ingest", "offsets", "--topic", topic});
+      EXPECT_EQ(before.exit_code, 0) << before.output;
+      CommandResult produce =
+          Clickflow({"produce", "--topic", topic, "--file", (dir / TopicFileName(topic)).string(), "--no-progress"});
+      EXPECT_EQ(produce.exit_code, 0) << produce.output;
+      CommandResult since = Clickflow({"ingest", "offsets", "--topic", topic, "--since", before.output});
+      EXPECT_EQ(since.exit_code, 0) << since.output;
+      produced += since.output;
+    }
+    return produced;
+  };
+  auto verify = [&](const std::string& produced) {
+    return Clickflow({"ingest", "verify-load", "--dir", dir.string(), "--produced", produced});
+  };
+
+  const std::string first = produce_run();
+  ASSERT_EQ(Clickflow({"load", "--once", "--group", UniqueGroup("verify")}).exit_code, 0);
+  CommandResult ok = verify(first);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+
+  const std::string second = produce_run();
+  CommandResult unloaded = verify(second);
+  EXPECT_EQ(unloaded.exit_code, 1) << unloaded.output;
+  for (const auto& schema : AllTopicSchemas()) {
+    EXPECT_NE(unloaded.output.find("FAIL: " + std::string(schema.topic)), std::string::npos) << unloaded.output;
+  }
+  ASSERT_EQ(Clickflow({"load", "--once", "--group", UniqueGroup("verify-again")}).exit_code, 0);
+  CommandResult loaded = verify(second);
+  EXPECT_EQ(loaded.exit_code, 0) << loaded.output;
+  EXPECT_EQ(verify("").exit_code, 1) << "a run that produced nothing did not load its files";
+  ExpectEveryOffsetExactlyOnce();
+  fs::remove_all(dir);
+}
+
 TEST_F(LoaderTest, OnceBesideFollowNeverLoadsAnOffsetTwice) {
   const std::string group = UniqueGroup("pair");
   pid_t follow = StartLoader({"--follow", "--group", group}, "loader-follow");
