@@ -142,7 +142,7 @@ for line in run("topics", "names", "--tables").splitlines():
         if t != topic:
             continue
         expected += high - low
-        count, distinct, first, last = loaded.pop(partition, (0, 0, low, high - 1))
+        count, distinct, first, last = loaded.pop(partition, (0, 0, -1, -1))
         total += distinct
         if high > low and (count, distinct, first, last) != (high - low, high - low, low, high - 1):
             print(f"soak: FAIL: {topic}[{partition}]: Kafka holds offsets {low}..{high - 1} ({high - low}); "
