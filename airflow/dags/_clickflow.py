@@ -55,14 +55,15 @@ DAG_ARGS = {
 DATA_DIR_ENV = {"DATA_DIR": "{{ (dag_run.conf or {}).get('data_dir') or '" + str(SAMPLES_DIR) + "' }}"}
 
 
-def clickflow_task(task_id, command, env=None, **kwargs):
-    """A task running `command` with bash -e; the environment is the stack's plus `env`."""
+def clickflow_task(task_id, command, env=None, xcom=False, **kwargs):
+    """A task running `command` with bash -e; the environment is the stack's plus `env`.
+
+    The output is in the task log; with xcom=True its last line is also the task's XCom."""
     return BashOperator(
         task_id=task_id,
         bash_command="set -euo pipefail\n" + command,
         env=env,
         append_env=True,
-        # The output is in the task log; nothing reads it as an XCom.
-        do_xcom_push=False,
+        do_xcom_push=xcom,
         **kwargs,
     )

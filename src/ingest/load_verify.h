@@ -1,11 +1,13 @@
 #pragma once
 // The two ingestion checks the Airflow DAGs run after loading (`clickflow ingest verify-load`,
-// `clickflow ingest validate`): every line of the loaded files arrived, and the dead-letter
+// `clickflow ingest validate`): every line the run produced arrived once, and the dead-letter
 // share stays low. One result per topic of the event schema, with the sentence the task logs.
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "ingest/offset_ranges.h"
 
 namespace clickflow {
 
@@ -20,11 +22,12 @@ struct TopicCheck {
 // Lines holding at least one non-space character (what a producer sends); 0 for no file.
 int64_t CountNonBlankLines(const std::filesystem::path& file);
 
-// verify_data_load: each topic's <data_dir>/<topic>.jsonl exists, is not empty, and each of its
-// non-blank lines is in the staging table or in the dead letters. At least, not exactly: a file
-// replayed is harmless, since the warehouse keys events by event_id.
+// verify_data_load: each topic's <data_dir>/<topic>.jsonl exists and is not empty, this run
+// produced at least as many offsets of the topic as the file has non-blank lines (others may
+// produce to the same partitions meanwhile), and each offset of `produced` is in the staging
+// table or in the dead letters exactly once. Rows of earlier runs do not count.
 std::vector<TopicCheck> VerifyLoad(ClickHouseClient& client, const std::string& database,
-                                   const std::filesystem::path& data_dir);
+                                   const std::filesystem::path& data_dir, const std::vector<OffsetRange>& produced);
 
 // validate_ingestion: the dead-letter share of the lines each topic ingested in the last hour
 // stays at or under 5% (the samples carry about 1%); more means a producer is sending what the

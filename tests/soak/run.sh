@@ -4,19 +4,24 @@
 # ClickHouse and the Airflow scheduler are killed with -9 at random intervals and restarted by
 # the supervisor. At the end:
 #   - the distinct event_ids in fact_events equal those generated, with no duplicate;
-#   - every Kafka message is in staging or the dead letters exactly once;
+#   - per topic and partition, every offset between Kafka's low and high watermarks is in
+#     exactly one of staging or the dead letters (whatever produce runs were repeated);
 #   - dead letters equal the malformed lines injected;
-#   - each process's memory is flat: sampled every 5 s, the lowest RSS of the last third of the
-#     traffic is within 1.5x + 50 MB of the highest of the middle third. A leak lifts the floor
-#     above what the process ever needed before; a busy moment does not (a single sample caught
-#     ClickHouse mid-query at twice its usual RSS), nor does a bounded working set (the loader
-#     holds up to ~500 MB while it catches up after a kill, 17 MB when caught up), nor the
-#     warm-up of a restarted process. Judged in runs of 10 minutes or more only: in a 3-minute
-#     run a third is one minute, too short for a trend.
+#   - memory stays within budget, in every run: sampled every 5 s, the loader's RSS never exceeds
+#     LOADER_RSS_BUDGET_MB (default 1024: it holds up to ~640 MB while it catches up after a
+#     kill, 17 MB when caught up) and the whole stack's never exceeds STACK_RSS_BUDGET_MB
+#     (default 4096; about 2.7 GB measured with Airflow);
+#   - each process's memory is flat: the lowest RSS of the last third of the traffic is within
+#     1.5x + 50 MB of the highest of the middle third. A leak lifts the floor above what the
+#     process ever needed before; a busy moment does not (a single sample caught ClickHouse
+#     mid-query at twice its usual RSS), nor does a bounded working set, nor the warm-up of a
+#     restarted process. Judged in runs of 10 minutes or more only (the run says so otherwise):
+#     in a 3-minute run a third is one minute, too short for a trend.
 #
 #   tests/soak/run.sh [DURATION_S]      # default 1800 (30 min); CI runs a 180 s version
 #
 # Environment: RATE (default 5000), KILL_EVERY (mean seconds between kills, default 40),
+# LOADER_RSS_BUDGET_MB, STACK_RSS_BUDGET_MB (above),
 # CLICKFLOW (binary, default build/clickflow), SOAK_DIR (default /tmp/clickflow-soak, wiped),
 # AIRFLOW (true/false, default true: the scheduler is one of the victims).
 set -euo pipefail
@@ -111,10 +116,46 @@ distinct=$(q "SELECT uniqExact(event_id) FROM analytics.fact_events")
 log "generated $generated valid events; fact_events $facts rows, $distinct distinct"
 [[ $distinct == "$generated" ]] || fail "fact_events has $distinct distinct event_ids, generated $generated"
 [[ $facts == "$distinct" ]] || fail "fact_events has $((facts - distinct)) duplicate rows"
-for t in events_browser_raw events_device_raw events_geo_raw events_location_raw ingest_errors; do
-  dup=$(q "SELECT count() - uniqExact(_topic, _partition, _offset) FROM analytics.$t")
-  [[ $dup == 0 ]] || fail "$t holds $dup Kafka messages twice"
-done
+# Per topic and partition: the offsets in staging and the dead letters together are exactly
+# those from Kafka's low to its high watermark, each once.
+offsets_exact() {
+  python3 - "$clickflow" "$work/clickflow.yaml" <<'PY'
+import re, subprocess, sys
+cf = [sys.argv[1], "--config", sys.argv[2]]
+def run(*args):
+    return subprocess.run(cf + list(args), check=True, capture_output=True, text=True).stdout
+marks, topic = {}, None  # (topic, partition) -> (low, high)
+for line in run("topics", "describe").splitlines():
+    if not line.startswith(" "):
+        topic = line.split()[0]
+    elif m := re.search(r"partition (\d+) .*offsets=(\d+)\.\.(\d+)", line):
+        marks[(topic, int(m[1]))] = (int(m[2]), int(m[3]))
+bad = 0
+for line in run("topics", "names", "--tables").splitlines():
+    topic, table = line.split("\t")
+    sql = (f"SELECT _partition, count(), uniqExact(_offset), min(_offset), max(_offset) FROM ("
+           f"SELECT _partition, _offset FROM analytics.{table} UNION ALL SELECT _partition, _offset "
+           f"FROM analytics.ingest_errors WHERE _topic = '{topic}') GROUP BY _partition FORMAT TabSeparated")
+    loaded = {int(r[0]): tuple(map(int, r[1:])) for r in (x.split("\t") for x in run("sql", sql).splitlines()) if r}
+    expected = total = 0
+    for (t, partition), (low, high) in sorted(marks.items()):
+        if t != topic:
+            continue
+        expected += high - low
+        count, distinct, first, last = loaded.pop(partition, (0, 0, -1, -1))
+        total += distinct
+        if high > low and (count, distinct, first, last) != (high - low, high - low, low, high - 1):
+            print(f"soak: FAIL: {topic}[{partition}]: Kafka holds offsets {low}..{high - 1} ({high - low}); "
+                  f"staging + dead letters hold {count} rows, {distinct} distinct, {first}..{last}")
+            bad += 1
+    for partition in loaded:
+        print(f"soak: FAIL: {topic}[{partition}]: rows for a partition Kafka does not have")
+        bad += 1
+    print(f"  offsets {topic:<18} {expected} in Kafka, {total} distinct in staging + dead letters")
+sys.exit(1 if bad else 0)
+PY
+}
+offsets_exact || fail "some offset is missing or loaded twice"
 # Every malformed line is one dead letter. A produce run repeated after a failure may send some
 # lines twice (at-least-once into Kafka; the warehouse keeps one row per event), so then there
 # may be more dead letters, never fewer.
@@ -125,11 +166,26 @@ if ((resent == 0)); then
 else
   ((dead >= injected)) || fail "dead letters $dead < injected malformed lines $injected"
 fi
-python3 - "$work/memory.txt" "$chunks" <<'PY' || failures=$((failures + 1))
+python3 - "$work/memory.txt" "$chunks" "${LOADER_RSS_BUDGET_MB:-1024}" "${STACK_RSS_BUDGET_MB:-4096}" <<'PY' \
+  || failures=$((failures + 1))
 import sys
 from collections import defaultdict
-chunks = int(sys.argv[2])
+chunks, loader_budget, stack_budget = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 judged = chunks >= 600
+loader_peak, stack = 0, defaultdict(int)  # stack: chunk -> RSS of every process sampled then
+for line in open(sys.argv[1]):
+    chunk, name, pid, rss = line.split()
+    stack[chunk] += int(rss)
+    if name == "loader":
+        loader_peak = max(loader_peak, int(rss))
+stack_peak = max(stack.values(), default=0)
+over = 0
+for what, peak, budget in (("loader", loader_peak, loader_budget), ("stack", stack_peak, stack_budget)):
+    ok = 0 < peak <= budget * 2**20
+    print(f"  memory budget {what:<15} peak {peak / 2**20:7.0f} MB, budget {budget} MB {'ok' if ok else 'OVER'}")
+    over += not ok
+if not judged:
+    print("  memory trend: not judged (run under 10 min); the budgets above are")
 peak = defaultdict(dict)   # name -> {pid: highest rss in the middle third}
 floor = defaultdict(dict)  # name -> {pid: lowest rss in the last third}
 for line in open(sys.argv[1]):
@@ -152,7 +208,7 @@ for name in sorted(set(peak) | set(floor)):
     verdict = ("ok" if flat else "GROWING") if judged else "(not judged: run under 10 min)"
     print(f"  memory {name:<22} highest {middle / 2**20:7.0f} MB, then lowest {last / 2**20:7.0f} MB {verdict}")
     bad += judged and not flat
-sys.exit(1 if bad else 0)
+sys.exit(1 if bad or over else 0)
 PY
 restarts=$(cf stack status --json | python3 -c '
 import json, sys
