@@ -11,10 +11,17 @@ size_t StagingBatch::LargestTable() const {
   return largest;
 }
 
+size_t StagingBatch::Bytes() const {
+  size_t bytes = 0;
+  for (const auto& [topic, table] : staging) bytes += table.data.size();
+  for (const auto& [topic, table] : dead_letters) bytes += table.data.size();
+  return bytes;
+}
+
 void TableRows::Stamp(uint32_t ingested_at) {
   const char bytes[4] = {static_cast<char>(ingested_at & 0xff), static_cast<char>((ingested_at >> 8) & 0xff),
                          static_cast<char>((ingested_at >> 16) & 0xff), static_cast<char>(ingested_at >> 24)};
-  for (uint32_t at : stamp_positions) std::memcpy(data.data() + at, bytes, 4);
+  for (size_t at : stamp_positions) std::memcpy(data.data() + at, bytes, 4);
 }
 
 void TableRows::Clear() {

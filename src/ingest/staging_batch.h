@@ -25,12 +25,15 @@ struct TableRows {
   std::string data;  // RowBinary
   size_t rows = 0;
   std::map<int32_t, OffsetRange> partitions;  // which offsets the rows hold
-  std::vector<uint32_t> stamp_positions;      // where each row's _ingested_at sits in `data`
+  // Where each row's _ingested_at sits in `data`. 64-bit although pipeline.batch_max_bytes
+  // keeps a table far below 4 GiB: positions stay right whatever the config allows, for 4 more
+  // bytes a row.
+  std::vector<size_t> stamp_positions;
 
   // Called after a row was appended: its last four bytes are its _ingested_at.
   void RowAdded() {
     rows++;
-    stamp_positions.push_back(static_cast<uint32_t>(data.size() - 4));
+    stamp_positions.push_back(data.size() - 4);
   }
   // Stamps every row with `ingested_at` (RowBinary UInt32, little endian). The loader stamps
   // right before each INSERT attempt, so a row's _ingested_at is never more than one INSERT
@@ -54,6 +57,8 @@ struct StagingBatch {
   bool Empty() const { return next_offsets.empty(); }
   // The largest number of rows any one table holds (the batch_size trigger).
   size_t LargestTable() const;
+  // RowBinary bytes of every table, staging and dead letters (the batch_max_bytes trigger).
+  size_t Bytes() const;
   void Reset();
   // Exchanges the contents with `other` table by table, without moving the map entries: a
   // pointer to staging[topic] keeps pointing at this batch's table for that topic.

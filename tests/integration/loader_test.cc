@@ -6,11 +6,13 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
 #include "clickhouse/client.h"
 #include "ingest/event_schema.h"
+#include "ingest/row_encoder.h"
 #include "kafka/admin.h"
 #include "stack/state.h"
 #include "test_env.h"
@@ -220,6 +222,68 @@ TEST_F(LoaderTest, ClickHouseAndKafkaKilledMidLoadLoseAndRepeatNothing) {
     ASSERT_EQ(finish.exit_code, 0) << finish.output;
     ExpectEveryOffsetExactlyOnce();
   }
+}
+
+// A message over pipeline.max_message_bytes goes to the dead letters, unparsed, with its size
+// and the limit; batches flushed by pipeline.batch_max_bytes alone (rows and time set out of
+// reach) still land every offset exactly once.
+TEST_F(LoaderTest, OversizedMessageAndByteCappedBatchesLandEveryOffsetOnce) {
+  ProduceGenerated(20'000, 14);
+
+  // A valid browser event, longer than the limit only because of its user agent.
+  const size_t max_message_bytes = 16 << 10;
+  const std::string head =
+      R"({"event_id":"oversized-1","event_timestamp":"2026-11-01 05:45:51","event_type":"pageview",)"
+      R"("click_id":"c-oversized","browser_name":"Chrome","browser_user_agent":")";
+  const std::string oversized = head + std::string(40'000, 'u') + R"("})";
+  kafka::Admin admin(StackConfig().kafka.bootstrap_servers);
+  const std::string topic = "browser_events";
+  const int64_t oversized_offset = admin.Describe({topic}).at(0).partitions.at(0).high_watermark;
+  const fs::path file = fs::temp_directory_path() / "clickflow-loader-oversized.jsonl";
+  std::ofstream(file) << oversized << "\n";
+  CommandResult produced = RunProgram(
+      {"kcat", "-b", StackConfig().kafka.bootstrap_servers, "-P", "-t", topic, "-p", "0", "-l", file.string()});
+  fs::remove(file);
+  ASSERT_EQ(produced.exit_code, 0) << produced.output;
+
+  // Every row's RowBinary holds at least its origin columns: _topic (a length byte and the
+  // name), _partition (2), _offset (8), _ingested_at (4). The cap is set so that these alone
+  // fill 16 batches; a batch holds less than the cap plus one row, i.e. less than twice the cap.
+  int64_t lower_bound_bytes = 0;
+  for (const auto& t : admin.Describe(TopicNames())) {
+    for (const auto& p : t.partitions) {
+      lower_bound_bytes += (p.high_watermark - p.low_watermark) * static_cast<int64_t>(t.name.size() + 1 + 2 + 8 + 4);
+    }
+  }
+  const int64_t batch_max_bytes = std::max<int64_t>(lower_bound_bytes / 16, 64 << 10);
+  const int64_t min_batches = lower_bound_bytes / (2 * batch_max_bytes);
+  ASSERT_GE(min_batches, 8) << "too few messages in Kafka to fill batches";
+
+  const std::map<std::string, std::string> env = {
+      {"CLICKFLOW_PIPELINE_BATCH_MAX_BYTES", std::to_string(batch_max_bytes)},
+      {"CLICKFLOW_PIPELINE_MAX_MESSAGE_BYTES", std::to_string(max_message_bytes)},
+      {"CLICKFLOW_PIPELINE_BATCH_SIZE", "1000000"},
+      {"CLICKFLOW_PIPELINE_BACKLOG_BATCH_SIZE", "1000000"},
+      {"CLICKFLOW_PIPELINE_FLUSH_INTERVAL_MS", "3600000"},
+  };
+  CommandResult load = RunProgram(
+      {CLICKFLOW_BINARY, "--config", StackConfig().source, "load", "--once", "--group", UniqueGroup("bytes")}, env);
+  ASSERT_EQ(load.exit_code, 0) << load.output;
+  const size_t at = load.output.find(" batches from ");
+  ASSERT_NE(at, std::string::npos) << load.output;
+  const int64_t batches = std::stoll(load.output.substr(load.output.rfind(' ', at - 1) + 1));
+  EXPECT_GE(batches, min_batches) << load.output;
+
+  ExpectEveryOffsetExactlyOnce();
+  const std::string where = " FROM " + db_ + ".ingest_errors WHERE _topic = " + Quote(topic) +
+                            " AND _partition = 0 AND _offset = " + std::to_string(oversized_offset);
+  ASSERT_EQ(client_.QueryInt("SELECT count()" + where), 1) << "the oversized message is not a dead letter";
+  const size_t kept = RowEncoder::kOversizedRawPrefix;  // ASCII: cut at the prefix size exactly
+  EXPECT_EQ(client_.Query("SELECT error" + where, "TabSeparatedRaw"),
+            "message of " + std::to_string(oversized.size()) + " bytes is over the limit of " +
+                std::to_string(max_message_bytes) + " (pipeline.max_message_bytes); raw holds its first " +
+                std::to_string(kept) + " bytes\n");
+  EXPECT_EQ(client_.Query("SELECT raw" + where, "TabSeparatedRaw"), oversized.substr(0, kept) + "\n");
 }
 
 }  // namespace

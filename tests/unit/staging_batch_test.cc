@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace clickflow {
 namespace {
 
@@ -46,6 +48,35 @@ TEST(StagingBatchTest, SwapContentsKeepsEachTablesAddressAndMovesItsRows) {
   EXPECT_EQ(browser->rows, 0u);
   EXPECT_EQ(flushing.staging.at("browser_events").partitions.count(2), 1u);
   EXPECT_EQ(flushing.staging.at("browser_events").partitions.count(0), 0u);
+}
+
+// The loader flushes at pipeline.batch_max_bytes of RowBinary: staging rows and dead letters
+// both count, since both are held in memory until the batch lands.
+TEST(StagingBatchTest, BytesCountsEveryTableStagingAndDeadLetters) {
+  StagingBatch batch;
+  EXPECT_EQ(batch.Bytes(), 0u);
+  size_t expected = 0;
+  for (int offset = 0; offset < 5; ++offset) {
+    AddRow(batch, offset % 2 ? "browser_events" : "geo_events", 0, offset);
+    expected += std::string("row-and-stamp").size();
+    EXPECT_EQ(batch.Bytes(), expected);
+  }
+  const std::string dead = "a dead letter of some length";
+  batch.dead_letters["device_events"].data += dead;
+  batch.dead_letters["device_events"].RowAdded();
+  expected += dead.size();
+  EXPECT_EQ(batch.Bytes(), expected);
+  batch.Reset();
+  EXPECT_EQ(batch.Bytes(), 0u);
+}
+
+// A table over 4 GiB must not wrap its stamp positions (a wrapped one stamps another row's
+// bytes and leaves its own _ingested_at stale).
+TEST(StagingBatchTest, StampPositionsAddressTablesOver4GiB) {
+  using Position = decltype(TableRows::stamp_positions)::value_type;
+  const uint64_t beyond_4gib = (uint64_t{1} << 32) + 4;
+  EXPECT_GE(static_cast<uint64_t>(std::numeric_limits<Position>::max()), beyond_4gib);
+  EXPECT_EQ(static_cast<uint64_t>(static_cast<Position>(beyond_4gib)), beyond_4gib);
 }
 
 }  // namespace
