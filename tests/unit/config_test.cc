@@ -99,7 +99,7 @@ TEST(ConfigTest, SemanticChecksNameTheKey) {
 // allowed to be larger than the batch that must hold it.
 TEST(ConfigTest, ByteLimitsAreCheckedAndNameTheirKey) {
   const Config defaults;
-  EXPECT_EQ(defaults.pipeline.batch_max_bytes, 64 << 20);
+  EXPECT_EQ(defaults.pipeline.batch_max_bytes, 128 << 20);
   EXPECT_EQ(defaults.pipeline.max_message_bytes, 1 << 20);
   const int too_large = (1 << 30) + 1;
   EXPECT_EQ(ErrorOf("pipeline: {batch_max_bytes: " + std::to_string(too_large) + "}\n"),
