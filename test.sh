@@ -76,7 +76,9 @@ for source in tests/fuzz/*_fuzz.cc; do
   corpus="$work/$name"
   mkdir -p "$corpus"
   cp -r "tests/fuzz/corpus/$name/." "$corpus/"
-  flags=(-max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096
+  # Event lines up to twice the harness's message limit (event_fuzz.h), so both sides of it.
+  max_len=4096; [[ "$name" == event_* ]] && max_len=16384
+  flags=(-max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len"
          -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$name-")
   [[ -f "tests/fuzz/$name.dict" ]] && flags+=(-dict="tests/fuzz/$name.dict")
   log="build-fuzz/logs/$name.log"

@@ -59,6 +59,10 @@ std::vector<Field> Fields(Config& c) {
       // At most max_insert_block_size (1,048,576) rows, so that one INSERT stays one block, one part.
       {"pipeline", "batch_size", &c.pipeline.batch_size, 1, 1'000'000},
       {"pipeline", "backlog_batch_size", &c.pipeline.backlog_batch_size, 1, 1'000'000},
+      // At most 1 GiB: an INSERT body ClickHouse parses in one go, and far below what 64-bit
+      // stamp positions (ingest/staging_batch.h) could address.
+      {"pipeline", "batch_max_bytes", &c.pipeline.batch_max_bytes, 64 << 10, 1 << 30},
+      {"pipeline", "max_message_bytes", &c.pipeline.max_message_bytes, 1 << 10, 256 << 20},
       {"pipeline", "flush_interval_ms", &c.pipeline.flush_interval_ms, 1, 3'600'000},
       {"pipeline", "staging_keep_days", &c.pipeline.staging_keep_days, 0, 100'000},
       {"pipeline", "staging_ttl_days", &c.pipeline.staging_ttl_days, 1, 100'000},
@@ -218,6 +222,9 @@ void Validate(Config& c) {
   }
   if (c.pipeline.staging_keep_days > c.pipeline.staging_ttl_days) {
     Fail(c.source, "pipeline.staging_keep_days", "must not exceed pipeline.staging_ttl_days");
+  }
+  if (c.pipeline.max_message_bytes > c.pipeline.batch_max_bytes) {
+    Fail(c.source, "pipeline.max_message_bytes", "must not exceed pipeline.batch_max_bytes");
   }
 }
 

@@ -30,6 +30,15 @@ struct PipelineConfig {
   // While more than a batch is waiting in Kafka, batches grow up to this many rows per table:
   // each INSERT costs ClickHouse a part, so a backlog is cleared with fewer, larger ones.
   int backlog_batch_size = 100'000;
+  // A batch is also flushed when its RowBinary (staging tables and dead letters together)
+  // reaches this many bytes, whatever its rows: the loader holds two batches (one filling, one
+  // in flight), so this bounds its memory however large the messages are. The default is above
+  // what backlog_batch_size rows of each topic take (about 72 MB of the sample events'
+  // RowBinary), so it acts on unusually large messages only: backlog batches stay as tuned.
+  int batch_max_bytes = 128 << 20;
+  // A message longer than this is not parsed: it goes to the dead letters with its size in the
+  // reason and only a prefix of its text (RowEncoder), so one huge message cannot blow a batch.
+  int max_message_bytes = 1 << 20;
   int flush_interval_ms = 1000;
   int staging_keep_days = 7;
   int staging_ttl_days = 90;

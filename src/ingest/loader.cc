@@ -213,11 +213,12 @@ class LoaderSession : public kafka::RebalanceListener {
     slots_.clear();
   }
 
-  // A batch is full at pipeline.batch_size rows in one table, unless more than a batch is
-  // waiting in Kafka: then it grows to pipeline.backlog_batch_size. Small INSERTs are bound by
-  // ClickHouse's per-INSERT (per-part) cost, not by parsing (bench/loader), so a backlog is
-  // cleared with fewer, larger ones; caught up, batches stay small and latency low.
+  // A batch is full at pipeline.batch_max_bytes (the loader's memory bound) or at batch_size
+  // rows in one table, unless more than a batch waits in Kafka: then it grows to
+  // backlog_batch_size rows. INSERTs are bound by ClickHouse's per-part cost (bench/loader), so a
+  // backlog is cleared with fewer, larger ones; caught up, batches stay small and latency low.
   bool BatchFull() {
+    if (batch_.Bytes() >= static_cast<size_t>(config_.pipeline.batch_max_bytes)) return true;
     const size_t rows = batch_.LargestTable();
     const auto batch_size = static_cast<size_t>(config_.pipeline.batch_size);
     if (rows < batch_size) return false;
@@ -287,7 +288,7 @@ class LoaderSession : public kafka::RebalanceListener {
       batch_.total_rows++;
     } else if (offset > st.dead_letters_loaded_upto) {
       TableRows& dead = batch_.dead_letters[topic];
-      RowEncoder::EncodeDeadLetter(line, error_, origin, dead.data);
+      encoder_.EncodeDeadLetter(line, error_, origin, dead.data);
       dead.RowAdded(partition, offset);
       batch_.total_dead_letters++;
     }
@@ -370,17 +371,17 @@ class LoaderSession : public kafka::RebalanceListener {
   OffsetStore offsets_;
   GroupFence fence_;
   StagingWriter writer_;
-  RowEncoder encoder_;
+  RowEncoder encoder_{static_cast<size_t>(config_.pipeline.max_message_bytes)};
   StagingBatch batch_;     // the open batch, filling
   StagingBatch flushing_;  // the batch in flight (StartFlush), else empty buffers for the next
   std::future<void> flush_done_;
   Clock::time_point flush_started_;
   std::string error_;
   std::map<PartitionKey, PartitionState> owned_;
-  std::vector<Slot> slots_;                       // cleared whenever owned_ changes
-  uint64_t batch_generation_ = 1;                 // bumped by ResetBatch
-  OnceTarget once_target_;  // --once: where the run ends
-  bool backlogged_ = false;                       // the open batch may grow (BatchFull)
+  std::vector<Slot> slots_;        // cleared whenever owned_ changes
+  uint64_t batch_generation_ = 1;  // bumped by ResetBatch
+  OnceTarget once_target_;         // --once: where the run ends
+  bool backlogged_ = false;        // the open batch may grow (BatchFull)
   size_t next_backlog_check_ = 0;
   bool assigned_ = false;
   Clock::time_point next_group_check_ = Clock::now();

@@ -1,5 +1,6 @@
 #include "ingest/row_encoder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -69,7 +70,15 @@ bool ParseDecimal(std::string_view text, double& out) {
 
 }  // namespace
 
-RowEncoder::RowEncoder() { padded_.reserve(4096); }
+RowEncoder::RowEncoder(size_t max_message_bytes) : max_message_bytes_(max_message_bytes) { padded_.reserve(4096); }
+
+std::string_view RowEncoder::RawKept(std::string_view raw) const {
+  if (raw.size() <= max_message_bytes_) return raw;
+  size_t keep = std::min(kOversizedRawPrefix, max_message_bytes_);
+  // Back off over UTF-8 continuation bytes (10xxxxxx) so the prefix ends between characters.
+  for (int i = 0; i < 3 && keep > 0 && (static_cast<unsigned char>(raw[keep]) & 0xC0) == 0x80; ++i) --keep;
+  return raw.substr(0, keep);
+}
 
 bool RowEncoder::ReadSlots(const TopicSchema& schema, std::string_view json, std::string& error) {
   slots_.assign(schema.fields.size(), Slot{});
@@ -186,6 +195,12 @@ void RowEncoder::WriteRow(const TopicSchema& schema, const RowOrigin& origin, st
 
 bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const RowOrigin& origin, std::string& out,
                         std::string& error) {
+  if (json.size() > max_message_bytes_) {
+    error = "message of " + std::to_string(json.size()) + " bytes is over the limit of " +
+            std::to_string(max_message_bytes_) + " (pipeline.max_message_bytes); raw holds its first " +
+            std::to_string(RawKept(json).size()) + " bytes";
+    return false;
+  }
   // Validate everything before writing a byte, so a rejected line leaves `out` unchanged.
   if (!ReadSlots(schema, json, error) || !CheckSlots(schema, error)) return false;
   WriteRow(schema, origin, out);
@@ -193,11 +208,11 @@ bool RowEncoder::Encode(const TopicSchema& schema, std::string_view json, const 
 }
 
 void RowEncoder::EncodeDeadLetter(std::string_view raw, std::string_view error, const RowOrigin& origin,
-                                  std::string& out) {
+                                  std::string& out) const {
   AppendString(out, origin.topic);
   AppendUInt16(out, origin.partition);
   AppendUInt64(out, origin.offset);
-  AppendString(out, raw);
+  AppendString(out, RawKept(raw));
   AppendString(out, error);
   AppendUInt32(out, origin.ingested_at);
 }

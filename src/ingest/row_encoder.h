@@ -23,18 +23,28 @@ struct RowOrigin {
 
 class RowEncoder {
  public:
-  RowEncoder();
+  // Dead letters of lines over the limit keep this much of the line at most.
+  static constexpr size_t kOversizedRawPrefix = 1024;
+
+  // Lines longer than `max_message_bytes` (pipeline.max_message_bytes) are rejected unparsed.
+  explicit RowEncoder(size_t max_message_bytes);
 
   // Appends the row to `out` and returns true, or leaves `out` unchanged, sets `error` to a
-  // reason a person can act on ("missing event_id", "event_timestamp: not a timestamp: ...")
-  // and returns false.
+  // reason a person can act on ("missing event_id", "event_timestamp: not a timestamp: ...",
+  // "message of 5000000 bytes is over ...") and returns false.
   bool Encode(const TopicSchema& schema, std::string_view json, const RowOrigin& origin, std::string& out,
               std::string& error);
 
-  // Appends a dead-letter row (topic, partition, offset, raw, error, ingested_at).
-  static void EncodeDeadLetter(std::string_view raw, std::string_view error, const RowOrigin& origin, std::string& out);
+  // Appends a dead-letter row (topic, partition, offset, raw, error, ingested_at). A line over
+  // the limit keeps only RawKept(raw) as raw, so dead letters are bounded as batches are.
+  void EncodeDeadLetter(std::string_view raw, std::string_view error, const RowOrigin& origin, std::string& out) const;
+
+  // What a dead letter keeps of `raw`: all of it up to the limit, else a prefix of at most
+  // kOversizedRawPrefix bytes that does not end inside a UTF-8 character.
+  std::string_view RawKept(std::string_view raw) const;
 
  private:
+  size_t max_message_bytes_;
   simdjson::dom::parser parser_;
   std::string padded_;  // the line copied with simdjson's required padding
   // Values of the current line, by schema field index.

@@ -24,16 +24,23 @@ std::map<std::pair<std::string, int32_t>, int64_t> StagingBatch::FirstOffsets() 
   return out;
 }
 
+size_t StagingBatch::Bytes() const {
+  size_t bytes = 0;
+  for (const auto& [topic, table] : staging) bytes += table.data.size();
+  for (const auto& [topic, table] : dead_letters) bytes += table.data.size();
+  return bytes;
+}
+
 void TableRows::Stamp(uint32_t ingested_at) {
   const char bytes[4] = {static_cast<char>(ingested_at & 0xff), static_cast<char>((ingested_at >> 8) & 0xff),
                          static_cast<char>((ingested_at >> 16) & 0xff), static_cast<char>(ingested_at >> 24)};
-  for (uint32_t at : stamp_positions) std::memcpy(data.data() + at, bytes, 4);
+  for (size_t at : stamp_positions) std::memcpy(data.data() + at, bytes, 4);
 }
 
 void TableRows::DropRows(const std::set<PartitionOffset>& landed) {
   if (landed.empty()) return;
   std::string kept;
-  std::vector<uint32_t> kept_stamps;
+  std::vector<size_t> kept_stamps;
   std::vector<PartitionOffset> kept_origins;
   std::map<int32_t, OffsetRange> kept_partitions;
   size_t row_start = 0;
@@ -41,7 +48,7 @@ void TableRows::DropRows(const std::set<PartitionOffset>& landed) {
     const size_t row_end = stamp_positions[i] + 4;  // the stamp is a row's last field
     if (!landed.count(origins[i])) {
       kept.append(data, row_start, row_end - row_start);
-      kept_stamps.push_back(static_cast<uint32_t>(kept.size() - 4));
+      kept_stamps.push_back(kept.size() - 4);
       kept_origins.push_back(origins[i]);
       kept_partitions[origins[i].first].Add(origins[i].second);
     }

@@ -29,14 +29,17 @@ struct TableRows {
   std::string data;  // RowBinary
   size_t rows = 0;
   std::map<int32_t, OffsetRange> partitions;  // which offsets the rows hold
-  std::vector<uint32_t> stamp_positions;      // where each row's _ingested_at sits in `data`
-  std::vector<PartitionOffset> origins;       // each row's Kafka partition and offset
+  // Where each row's _ingested_at sits in `data`. 64-bit although pipeline.batch_max_bytes
+  // keeps a table far below 4 GiB: positions stay right whatever the config allows, for 4 more
+  // bytes a row.
+  std::vector<size_t> stamp_positions;
+  std::vector<PartitionOffset> origins;  // each row's Kafka partition and offset
 
   // Called after the row of (partition, offset) was appended: its last four bytes are its
   // _ingested_at.
   void RowAdded(int32_t partition, int64_t offset) {
     rows++;
-    stamp_positions.push_back(static_cast<uint32_t>(data.size() - 4));
+    stamp_positions.push_back(data.size() - 4);
     origins.emplace_back(partition, offset);
     partitions[partition].Add(offset);
   }
@@ -67,6 +70,8 @@ struct StagingBatch {
   std::map<std::pair<std::string, int32_t>, int64_t> FirstOffsets() const;
   // The largest number of rows any one table holds (the batch_size trigger).
   size_t LargestTable() const;
+  // RowBinary bytes of every table, staging and dead letters (the batch_max_bytes trigger).
+  size_t Bytes() const;
   void Reset();
   // Exchanges the contents with `other` table by table, without moving the map entries: a
   // pointer to staging[topic] keeps pointing at this batch's table for that topic.

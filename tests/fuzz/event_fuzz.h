@@ -19,10 +19,14 @@ namespace clickflow::fuzz {
   std::abort();
 }
 
+// The encoder's pipeline.max_message_bytes here: test.sh fuzzes the event targets with inputs
+// up to twice as long, so lines on both sides of the limit are tried.
+constexpr size_t kFuzzMaxMessageBytes = 8192;
+
 inline int FuzzEventLine(std::string_view topic, const uint8_t* data, size_t size) {
   // One encoder and one extractor for the whole run, as the loader and producer reuse theirs
   // line after line (state left over from one line must not leak into the next).
-  static RowEncoder encoder;
+  static RowEncoder encoder{kFuzzMaxMessageBytes};
   static const TopicSchema* schema = FindTopicSchema(topic);
   static KeyExtractor keys{std::string(schema->key_field)};
   const std::string_view line(reinterpret_cast<const char*>(data), size);
@@ -40,9 +44,16 @@ inline int FuzzEventLine(std::string_view topic, const uint8_t* data, size_t siz
   } else {
     if (out != kPrefix) Violation("rejected line changed the batch");
     if (error.empty()) Violation("rejected line without an error message");
-    // The dead letter gets the raw line and the reason.
+    if (size > kFuzzMaxMessageBytes && error.rfind("message of ", 0) != 0) Violation("oversized line was parsed");
+    // The dead letter gets the raw line (a prefix of an oversized one) and the reason.
     std::string dead;
-    RowEncoder::EncodeDeadLetter(line, error, origin, dead);
+    encoder.EncodeDeadLetter(line, error, origin, dead);
+    const std::string_view kept = encoder.RawKept(line);
+    if (line.substr(0, kept.size()) != kept) Violation("dead letter raw is not a prefix of the line");
+    if (size > kFuzzMaxMessageBytes ? kept.size() > RowEncoder::kOversizedRawPrefix : kept.size() != size) {
+      Violation("dead letter raw is not bounded by the limit");
+    }
+    if (dead.size() > kept.size() + error.size() + 64) Violation("dead letter larger than its columns");
   }
 
   const std::string_view key = keys.Extract(line);

@@ -95,6 +95,35 @@ TEST(ConfigTest, SemanticChecksNameTheKey) {
   }
 }
 
+// The loader's memory bounds: both byte limits are range-checked, and a message may not be
+// allowed to be larger than the batch that must hold it.
+TEST(ConfigTest, ByteLimitsAreCheckedAndNameTheirKey) {
+  const Config defaults;
+  EXPECT_EQ(defaults.pipeline.batch_max_bytes, 128 << 20);
+  EXPECT_EQ(defaults.pipeline.max_message_bytes, 1 << 20);
+  const int too_large = (1 << 30) + 1;
+  EXPECT_EQ(ErrorOf("pipeline: {batch_max_bytes: " + std::to_string(too_large) + "}\n"),
+            "test.yaml: pipeline.batch_max_bytes: value " + std::to_string(too_large) + " is out of range [" +
+                std::to_string(64 << 10) + ", " + std::to_string(1 << 30) + "]");
+  EXPECT_EQ(ErrorOf("pipeline: {max_message_bytes: 10}\n"),
+            "test.yaml: pipeline.max_message_bytes: value 10 is out of range [" + std::to_string(1 << 10) + ", " +
+                std::to_string(256 << 20) + "]");
+
+  const std::string path = ::testing::TempDir() + "/byte_limits.yaml";
+  const int batch = 1 << 20;
+  std::ofstream(path) << "pipeline: {batch_max_bytes: " << batch << ", max_message_bytes: " << batch + 1 << "}\n";
+  try {
+    LoadConfig(path);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": pipeline.max_message_bytes: must not exceed pipeline.batch_max_bytes");
+  }
+  std::ofstream(path) << "pipeline: {batch_max_bytes: " << batch << ", max_message_bytes: " << batch << "}\n";
+  const Config ok = LoadConfig(path);
+  EXPECT_EQ(ok.pipeline.batch_max_bytes, batch);
+  EXPECT_EQ(ok.pipeline.max_message_bytes, batch);
+}
+
 TEST(ConfigTest, YamlRoundTrip) {
   Config c = ParseConfig("kafka: {topic_partitions: 5}\nstack: {postgres_port: 6543}\n", "a.yaml", "/b");
   Config back = ParseConfig(ToYaml(c), "b.yaml", "/b");

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/config.h"
+
 namespace clickflow {
 namespace {
 
@@ -44,7 +46,7 @@ class RowEncoderTest : public ::testing::Test {
     origin.topic = topic;
     return encoder_.Encode(*FindTopicSchema(topic), json, origin, out_, error_);
   }
-  RowEncoder encoder_;
+  RowEncoder encoder_{static_cast<size_t>(Config{}.pipeline.max_message_bytes)};
   std::string out_;
   std::string error_;
 };
@@ -140,7 +142,7 @@ TEST_F(RowEncoderTest, MalformedJsonIsRejected) {
 
 TEST_F(RowEncoderTest, DeadLetterRowHasTheDeadLetterColumns) {
   std::string out;
-  RowEncoder::EncodeDeadLetter("{bad", "invalid JSON", kOrigin, out);
+  encoder_.EncodeDeadLetter("{bad", "invalid JSON", kOrigin, out);
   Reader r{out};
   EXPECT_EQ(r.String(), "browser_events");
   EXPECT_EQ(r.Raw<uint16_t>(), 2);
@@ -149,6 +151,61 @@ TEST_F(RowEncoderTest, DeadLetterRowHasTheDeadLetterColumns) {
   EXPECT_EQ(r.String(), "invalid JSON");
   EXPECT_EQ(r.Raw<uint32_t>(), 1700000000u);
   EXPECT_TRUE(r.AtEnd());
+}
+
+// A browser event padded with an unknown field to exactly `size` bytes.
+std::string BrowserEventOfSize(size_t size) {
+  const std::string head =
+      R"({"event_id":"e1","event_timestamp":"2022-11-28 20:51:05","event_type":"pageview","click_id":"c1",)"
+      R"("pad":")";
+  const std::string tail = R"("})";
+  return head + std::string(size - head.size() - tail.size(), 'x') + tail;
+}
+
+TEST_F(RowEncoderTest, LineOverTheLimitIsRejectedWithItsSizeAndADeadLetterPrefix) {
+  const size_t limit = 3 * RowEncoder::kOversizedRawPrefix;
+  RowEncoder encoder{limit};
+  const TopicSchema& schema = *FindTopicSchema("browser_events");
+
+  const std::string at_limit = BrowserEventOfSize(limit);
+  ASSERT_EQ(at_limit.size(), limit);
+  EXPECT_TRUE(encoder.Encode(schema, at_limit, kOrigin, out_, error_)) << error_;
+
+  const std::string over = BrowserEventOfSize(limit + 1);
+  out_ = "previous row";
+  EXPECT_FALSE(encoder.Encode(schema, over, kOrigin, out_, error_));
+  EXPECT_EQ(out_, "previous row");
+  const size_t kept = RowEncoder::kOversizedRawPrefix;  // ASCII: no character to back off from
+  EXPECT_EQ(error_, "message of " + std::to_string(limit + 1) + " bytes is over the limit of " + std::to_string(limit) +
+                        " (pipeline.max_message_bytes); raw holds its first " + std::to_string(kept) + " bytes");
+
+  std::string dead;
+  encoder.EncodeDeadLetter(over, error_, kOrigin, dead);
+  Reader r{dead};
+  EXPECT_EQ(r.String(), "browser_events");
+  EXPECT_EQ(r.Raw<uint16_t>(), kOrigin.partition);
+  EXPECT_EQ(r.Raw<uint64_t>(), kOrigin.offset);
+  EXPECT_EQ(r.String(), over.substr(0, kept));
+  EXPECT_EQ(r.String(), error_);
+  EXPECT_EQ(r.Raw<uint32_t>(), kOrigin.ingested_at);
+  EXPECT_TRUE(r.AtEnd());
+
+  // A rejected line within the limit keeps all of its text.
+  const std::string bad = "{" + std::string(limit - 1, ' ');
+  EXPECT_EQ(encoder.RawKept(bad), bad);
+}
+
+TEST_F(RowEncoderTest, DeadLetterPrefixDoesNotCutACharacter) {
+  RowEncoder encoder{RowEncoder::kOversizedRawPrefix};
+  // "{" then two-byte characters: byte kOversizedRawPrefix is the second byte of one of them.
+  std::string line = "{";
+  while (line.size() <= 2 * RowEncoder::kOversizedRawPrefix) line += "\xC3\xA9";
+  const std::string_view kept = encoder.RawKept(line);
+  ASSERT_LT(kept.size(), RowEncoder::kOversizedRawPrefix);
+  EXPECT_GE(kept.size(), RowEncoder::kOversizedRawPrefix - 3);
+  EXPECT_EQ(kept, std::string_view(line).substr(0, kept.size()));
+  EXPECT_NE(static_cast<unsigned char>(line[kept.size()]) & 0xC0, 0x80) << "the prefix ends inside a character";
+  EXPECT_EQ((kept.size() - 1) % 2, 0u) << "whole characters after the brace";
 }
 
 TEST_F(RowEncoderTest, StampRewritesEveryRowsIngestedAtAndNothingElse) {
@@ -162,18 +219,18 @@ TEST_F(RowEncoderTest, StampRewritesEveryRowsIngestedAtAndNothingElse) {
     ASSERT_TRUE(encoder_.Encode(*FindTopicSchema("geo_events"), json, origin, rows.data, error_)) << error_;
     rows.RowAdded(0, static_cast<int64_t>(offset));
   }
-  RowEncoder::EncodeDeadLetter("{oops", "invalid JSON", origin, rows.data);
+  encoder_.EncodeDeadLetter("{oops", "invalid JSON", origin, rows.data);
   rows.RowAdded(0, 9);
   const std::string before = rows.data;
   rows.Stamp(1800000123);
   ASSERT_EQ(rows.stamp_positions.size(), 3u);
-  for (uint32_t at : rows.stamp_positions) {
+  for (size_t at : rows.stamp_positions) {
     uint32_t stamp;
     std::memcpy(&stamp, rows.data.data() + at, 4);
     EXPECT_EQ(stamp, 1800000123u);
   }
   // Only the stamps changed: restoring them gives back the encoder's bytes.
-  for (uint32_t at : rows.stamp_positions) std::memcpy(rows.data.data() + at, before.data() + at, 4);
+  for (size_t at : rows.stamp_positions) std::memcpy(rows.data.data() + at, before.data() + at, 4);
   EXPECT_EQ(rows.data, before);
   rows.Clear();
   EXPECT_TRUE(rows.data.empty());

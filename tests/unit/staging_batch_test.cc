@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace clickflow {
 namespace {
 
@@ -75,11 +77,40 @@ TEST(StagingBatchTest, DropRowsKeepsExactlyTheRowsThatDidNotLand) {
   EXPECT_EQ(rows.origins, expected_origins);
   EXPECT_EQ(rows.rows, expected_origins.size());
   ASSERT_EQ(rows.stamp_positions.size(), expected_origins.size());
-  for (uint32_t at : rows.stamp_positions) EXPECT_EQ(rows.data.substr(at, 4), "STMP");
+  for (size_t at : rows.stamp_positions) EXPECT_EQ(rows.data.substr(at, 4), "STMP");
   EXPECT_EQ(rows.partitions.at(0).first, 12);
   EXPECT_EQ(rows.partitions.at(0).last, 12);
   EXPECT_EQ(rows.partitions.at(1).first, 11);
   EXPECT_EQ(rows.partitions.at(1).last, 15);
+}
+
+// The loader flushes at pipeline.batch_max_bytes of RowBinary: staging rows and dead letters
+// both count, since both are held in memory until the batch lands.
+TEST(StagingBatchTest, BytesCountsEveryTableStagingAndDeadLetters) {
+  StagingBatch batch;
+  EXPECT_EQ(batch.Bytes(), 0u);
+  size_t expected = 0;
+  for (int offset = 0; offset < 5; ++offset) {
+    AddRow(batch, offset % 2 ? "browser_events" : "geo_events", 0, offset);
+    expected += std::string("row-and-stamp").size();
+    EXPECT_EQ(batch.Bytes(), expected);
+  }
+  const std::string dead = "a dead letter of some length";
+  batch.dead_letters["device_events"].data += dead;
+  batch.dead_letters["device_events"].RowAdded(0, 7);
+  expected += dead.size();
+  EXPECT_EQ(batch.Bytes(), expected);
+  batch.Reset();
+  EXPECT_EQ(batch.Bytes(), 0u);
+}
+
+// A table over 4 GiB must not wrap its stamp positions (a wrapped one stamps another row's
+// bytes and leaves its own _ingested_at stale).
+TEST(StagingBatchTest, StampPositionsAddressTablesOver4GiB) {
+  using Position = decltype(TableRows::stamp_positions)::value_type;
+  const uint64_t beyond_4gib = (uint64_t{1} << 32) + 4;
+  EXPECT_GE(static_cast<uint64_t>(std::numeric_limits<Position>::max()), beyond_4gib);
+  EXPECT_EQ(static_cast<uint64_t>(static_cast<Position>(beyond_4gib)), beyond_4gib);
 }
 
 }  // namespace
