@@ -19,7 +19,7 @@ void GroupFence::Arm(std::map<kafka::PartitionKey, int64_t> first_offsets) {
 void GroupFence::Reset() {
   std::lock_guard lock(mutex_);
   lost_ = false;
-  confirmed_at_ = {};
+  confirmed_at_ = Clock::now();  // the assignment itself came from the coordinator just now
 }
 
 void GroupFence::Lose() {

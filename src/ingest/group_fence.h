@@ -21,7 +21,7 @@ class GroupFence : public InsertFence {
 
   // A new batch is about to be inserted: what to commit when asked.
   void Arm(std::map<kafka::PartitionKey, int64_t> first_offsets);
-  // A new assignment: this member owns partitions again.
+  // A new assignment: this member owns partitions again, confirmed by the assignment itself.
   void Reset();
   // The group took the partitions away: no attempt in flight may insert again.
   void Lose();
