@@ -78,7 +78,8 @@ TEST_F(LoaderWindowsTest, InsertAppliedAfterTheClientTimedOutIsNotInsertedAgain)
   ProduceGenerated(100'000, 22);
   const std::string url = StackConfig().clickhouse.url;
   const int clickhouse_port = std::stoi(url.substr(url.rfind(':') + 1));
-  testing::SlowInsertProxy proxy(clickhouse_port, "geo_events", 35s);
+  const std::string geo_table(FindTopicSchema("geo_events")->table);
+  testing::SlowInsertProxy proxy(clickhouse_port, geo_table, 35s);
   const std::map<std::string, std::string> env = {
       {"CLICKFLOW_CLICKHOUSE_URL", "http://127.0.0.1:" + std::to_string(proxy.port())}};
   const pid_t loader = StartLoader({"--once", "--group", UniqueGroup("slow")}, "loader-slow", env);
@@ -87,7 +88,7 @@ TEST_F(LoaderWindowsTest, InsertAppliedAfterTheClientTimedOutIsNotInsertedAgain)
   EXPECT_TRUE(proxy.delivered());
   ExpectEveryOffsetExactlyOnce();
   const std::string log = ReadLog("loader-slow");
-  const std::string retried = "retrying the INSERT into " + std::string(FindTopicSchema("geo_events")->table);
+  const std::string retried = "retrying the INSERT into " + geo_table;
   EXPECT_NE(log.find(retried), std::string::npos) << log;
 }
 
