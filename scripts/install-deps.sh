@@ -50,6 +50,7 @@ fi
 "$repo/scripts/install-superset.sh" "$deps_dir/superset-venv"
 "$repo/scripts/install-compose.sh" "$deps_dir/compose-venv"
 "$repo/scripts/install-ruff.sh" "$deps_dir/ruff-venv"
+"$repo/scripts/install-chdb.sh" "$deps_dir/chdb-venv"
 
 # playwright-core for the browser tests (it drives Debian's chromium; it never downloads one).
 e2e="$repo/tests/e2e"

@@ -74,6 +74,7 @@ std::vector<Field> Fields(Config& c) {
       {"stack", "kafka_controller_port", &c.stack.kafka_controller_port, 1, kMaxPort},
       {"stack", "kafka_heap_mb", &c.stack.kafka_heap_mb, 128, 65536},
       {"stack", "clickhouse_tcp_port", &c.stack.clickhouse_tcp_port, 1, kMaxPort},
+      {"stack", "clickhouse_engine", &c.stack.clickhouse_engine},
       {"stack", "airflow_port", &c.stack.airflow_port, 1, kMaxPort},
       {"stack", "superset_port", &c.stack.superset_port, 1, kMaxPort},
       {"stack", "metrics_port", &c.stack.metrics_port, 1, kMaxPort},
@@ -222,6 +223,9 @@ void Validate(Config& c) {
   }
   if (c.pipeline.staging_keep_days > c.pipeline.staging_ttl_days) {
     Fail(c.source, "pipeline.staging_keep_days", "must not exceed pipeline.staging_ttl_days");
+  }
+  if (c.stack.clickhouse_engine != "chdb" && c.stack.clickhouse_engine != "debian") {
+    Fail(c.source, "stack.clickhouse_engine", "expected chdb or debian, got '" + c.stack.clickhouse_engine + "'");
   }
   if (c.pipeline.max_message_bytes > c.pipeline.batch_max_bytes) {
     Fail(c.source, "pipeline.max_message_bytes", "must not exceed pipeline.batch_max_bytes");

@@ -18,7 +18,7 @@ struct KafkaConfig {
 struct ClickHouseConfig {
   std::string url = "http://127.0.0.1:8123";
   std::string database = "analytics";
-  std::string user = "default";
+  std::string user = "clickflow";
   std::string password = "clickhouse";
   // The read-only account dashboards use (readonly=1, execution and row limits).
   std::string readonly_user = "dashboards";
@@ -54,6 +54,9 @@ struct StackConfig {
   int kafka_controller_port = 9093;
   int kafka_heap_mb = 512;
   int clickhouse_tcp_port = 9000;
+  // Which ClickHouse the stack runs: "chdb" (26.9, the engine of PyPI's chdb-core) or "debian"
+  // (Debian's clickhouse-server 18.16). docs/clickhouse.md compares them.
+  std::string clickhouse_engine = "chdb";
   int airflow_port = 8080;
   int superset_port = 8088;
   int metrics_port = 9464;

@@ -18,6 +18,23 @@ void CheckUserName(const std::string& key, const std::string& name) {
   if (!ok) throw Error(key + ": '" + name + "' must be letters, digits and _ (not starting with a digit)");
 }
 
+// chdb's engine runs its boot query (SYSTEM START LISTEN, clickhouse/chdb/server.py) as
+// `default` with an empty password, and its clickhouse-local mode reads users only from this
+// file, once. So `default` exists, without a password, holding nothing but the right to start
+// listeners: it reads no table and changes no setting (docs/clickhouse.md#access).
+constexpr const char* kChdbBootUser = R"(<default>
+            <no_password/>
+            <networks>
+                <ip>::1</ip>
+                <ip>127.0.0.1</ip>
+            </networks>
+            <profile>default</profile>
+            <quota>default</quota>
+            <grants>
+                <query>GRANT SYSTEM LISTEN ON *.*</query>
+            </grants>
+        </default>)";
+
 }  // namespace
 
 // ClickHouse runs as its own system user when we are root, like Debian's service does.
@@ -28,7 +45,16 @@ std::vector<int> ClickHouseServer::Ports() const {
 }
 
 void ClickHouseServer::CheckInstalled() const {
-  if (FindExecutable("clickhouse-server").empty()) {
+  if (Chdb()) {
+    if (!fs::exists(ChdbPython()) || !fs::exists(ChdbPython().parent_path().parent_path() / ".clickflow-lock.sha256")) {
+      throw Error("ClickHouse 26.9 (chdb-core) is not installed in " + ChdbPython().parent_path().parent_path().string() +
+                  ": run scripts/install-deps.sh");
+    }
+    // The engine's own boot query runs as `default`, without a password (docs/clickhouse.md#access).
+    if (config_.clickhouse.user == "default" || config_.clickhouse.readonly_user == "default") {
+      throw Error("clickhouse.user: 'default' is the chdb engine's in-process user; choose another name");
+    }
+  } else if (FindExecutable("clickhouse-server").empty()) {
     throw Error("clickhouse-server not found on PATH: run scripts/install-deps.sh");
   }
   CheckUserName("clickhouse.user", config_.clickhouse.user);
@@ -53,6 +79,8 @@ void ClickHouseServer::Prepare() {
       {"ADMIN_PASSWORD_SHA256", Sha256Hex(config_.clickhouse.password)},
       {"READONLY_USER", config_.clickhouse.readonly_user},
       {"READONLY_PASSWORD_SHA256", Sha256Hex(config_.clickhouse.readonly_password)},
+      {"USERS_FILE", XmlEscape((WorkDir() / "users.xml").string())},
+      {"ENGINE_USER", Chdb() ? kChdbBootUser : ""},
   };
   const fs::path templates = config_.Resource("clickhouse/templates");
   RenderTemplateFile(templates / "config.xml", ConfigFile(), values, fs::perms(0640));
@@ -63,7 +91,14 @@ void ClickHouseServer::Prepare() {
 
 SpawnOptions ClickHouseServer::Command() const {
   SpawnOptions s;
-  s.argv = {"clickhouse-server", "--config-file=" + ConfigFile().string()};
+  if (Chdb()) {
+    // clickhouse-local reads ./config.xml: the working dir below.
+    s.argv = {ChdbPython().string(), config_.Resource("clickhouse/chdb/server.py").string(),
+              (WorkDir() / "data").string()};
+    s.env["PYTHONDONTWRITEBYTECODE"] = "1";
+  } else {
+    s.argv = {"clickhouse-server", "--config-file=" + ConfigFile().string()};
+  }
   s.working_dir = WorkDir();
   s.run_as_user = user_;
   s.log_file = LogFile();
