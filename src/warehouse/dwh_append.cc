@@ -52,7 +52,7 @@ void PatchDay(ClickHouseClient& client, const std::string& db, dwh::Day day) {
   Run(client, "keep the untouched facts of " + dwh::DayToIso(day), dwh::PatchKeepSql(db, day));
   Run(client, "add the touched facts of " + dwh::DayToIso(day), dwh::PatchDeltaSql(db, day));
   for (const std::string& table : dwh::DayPartitionedTables()) {
-    client.Execute(dwh::ReplacePartitionSql(db, table, day));
+    SwapDay(client, db, table, day);
   }
 }
 
@@ -205,7 +205,7 @@ size_t AppendNewFacts(ClickHouseClient& client, const std::string& db, const Day
   Run(client, "append new facts", dwh::DeltaAppendSql(db, plan.new_facts, plan.append));
   for (dwh::Day day : plan.append) {
     for (const std::string& table : dwh::DayPartitionedTables()) {
-      client.Execute(dwh::ReplacePartitionSql(db, table, day));
+      SwapDay(client, db, table, day);
     }
   }
   return 1;

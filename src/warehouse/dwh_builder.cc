@@ -93,8 +93,24 @@ void BuildBatch(ClickHouseClient& client, const std::string& db, const std::vect
   // killed here is repaired by the rerun (the watermark has not moved).
   for (dwh::Day day : batch) {
     for (const std::string& table : dwh::DayPartitionedTables()) {
-      client.Execute(dwh::ReplacePartitionSql(db, table, day));
+      SwapDay(client, db, table, day);
     }
+  }
+}
+
+void SwapDay(ClickHouseClient& client, const std::string& db, const std::string& table, dwh::Day day) {
+  if (client.QueryInt(dwh::TwinPartsSql(db, table, std::to_string(day))) > 0) {
+    client.Execute(dwh::ReplacePartitionSql(db, table, day));
+  } else {
+    client.Execute(dwh::DropPartitionSql(db, table, day));
+  }
+}
+
+void SwapWholeTable(ClickHouseClient& client, const std::string& db, const std::string& table) {
+  if (client.QueryInt(dwh::TwinPartsSql(db, table, "all")) > 0) {
+    client.Execute(dwh::ReplaceWholeTableSql(db, table));
+  } else {
+    client.Execute(dwh::TruncateSql(db, table));
   }
 }
 
@@ -115,7 +131,7 @@ DimBuildSummary RebuildDim(ClickHouseClient& client, const std::string& db, cons
   client.Execute(dwh::TruncateSql(db, table + "_build"));
   if (table != "dim_users" && table != "dim_geo") throw Error("no dimension " + table);
   Run(client, "insert " + table, table == "dim_users" ? dwh::DimUsersInsertSql(db) : dwh::DimGeoInsertSql(db));
-  client.Execute(dwh::ReplaceWholeTableSql(db, table));
+  SwapWholeTable(client, db, table);
   DimBuildSummary summary;
   summary.table = table;
   summary.rows = static_cast<uint64_t>(client.QueryInt("SELECT count() FROM " + db + "." + table));

@@ -329,6 +329,16 @@ std::string ReplacePartitionSql(const std::string& db, const std::string& table,
                      fmt::arg("t", table), fmt::arg("d", day));
 }
 
+std::string DropPartitionSql(const std::string& db, const std::string& table, Day day) {
+  return fmt::format("ALTER TABLE {}.{} DROP PARTITION {}", db, table, day);
+}
+
+std::string TwinPartsSql(const std::string& db, const std::string& table, const std::string& partition_id) {
+  return fmt::format(
+      "SELECT count() FROM system.parts WHERE database = {} AND table = {} AND partition_id = {} AND active",
+      Quote(db), Quote(table + "_build"), Quote(partition_id));
+}
+
 std::string TruncateSql(const std::string& db, const std::string& table) {
   return fmt::format("TRUNCATE TABLE {}.{}", db, table);
 }

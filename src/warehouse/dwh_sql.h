@@ -118,6 +118,10 @@ const std::vector<std::string>& DayPartitionedTables();
 // FROM <table>_build.
 std::string DropBuildPartitionSql(const std::string& db, const std::string& table, Day day);
 std::string ReplacePartitionSql(const std::string& db, const std::string& table, Day day);
+// ALTER TABLE <table> DROP PARTITION day: the swap of an empty twin partition (dwh_steps::SwapDay).
+std::string DropPartitionSql(const std::string& db, const std::string& table, Day day);
+// The active parts of one partition of <table>_build ("20261101" for a day, "all" for tuple()).
+std::string TwinPartsSql(const std::string& db, const std::string& table, const std::string& partition_id);
 
 // Dimensions: TRUNCATE the twin, INSERT SELECT from fact_events, swap the single partition.
 std::string TruncateSql(const std::string& db, const std::string& table);

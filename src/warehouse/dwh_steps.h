@@ -30,6 +30,14 @@ std::vector<dwh::DayRows> BrowserRowsPerDay(ClickHouseClient& client, const std:
 void BuildBatch(ClickHouseClient& client, const std::string& db, const std::vector<dwh::Day>& batch,
                 const std::vector<dwh::DayRows>& rows_of, uint64_t target_rows, bool every_day, bool carry_forward);
 
+// Swaps the twin's partition `day` of `table` in (REPLACE PARTITION), or drops the table's
+// partition when the twin's is empty: current servers refuse REPLACE PARTITION from an empty
+// source ("would silently drop the destination partition's data"), which here is the point.
+// Only the builder writes the twins (DwhLock), so the twin cannot fill up in between.
+void SwapDay(ClickHouseClient& client, const std::string& db, const std::string& table, dwh::Day day);
+// The same for a table of one partition (the dimensions): TRUNCATE when the twin is empty.
+void SwapWholeTable(ClickHouseClient& client, const std::string& db, const std::string& table);
+
 // The latest recorded watermark of `component` (unix seconds), -1 before the first build.
 int64_t LastWatermark(ClickHouseClient& client, const std::string& db, const std::string& component);
 

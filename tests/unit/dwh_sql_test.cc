@@ -192,6 +192,12 @@ TEST(DwhSqlTest, SwapsReplaceOneDayPartitionFromTheBuildTwin) {
             "ALTER TABLE analytics.fact_events_build DROP PARTITION 20261101");
   EXPECT_EQ(ReplaceWholeTableSql("analytics", "dim_users"),
             "ALTER TABLE analytics.dim_users REPLACE PARTITION tuple() FROM analytics.dim_users_build");
+  // An empty twin partition swaps in as a drop of the table's (dwh_steps::SwapDay).
+  EXPECT_EQ(DropPartitionSql("analytics", "fact_events", 20261101),
+            "ALTER TABLE analytics.fact_events DROP PARTITION 20261101");
+  EXPECT_EQ(TwinPartsSql("analytics", "dim_geo", "all"),
+            "SELECT count() FROM system.parts WHERE database = 'analytics' AND table = 'dim_geo_build' AND "
+            "partition_id = 'all' AND active");
 }
 
 TEST(DwhSqlTest, StateRowQuotesTheComponentAndHandlesNoDays) {
