@@ -232,7 +232,8 @@ check(
     f"(got {ch.get('CLICKHOUSE_USER')} / {ch.get('CLICKHOUSE_PASSWORD')})",
 )
 check(
-    local_ch["readonly_user"] == "dashboards" and ch.get("CLICKHOUSE_READONLY_PASSWORD") == local_ch["readonly_password"],
+    local_ch["readonly_user"] == "dashboards"
+    and ch.get("CLICKHOUSE_READONLY_PASSWORD") == local_ch["readonly_password"],
     f"ClickHouse read-only login dashboards / {local_ch['readonly_password']}, the local stack's",
 )
 check(
