@@ -65,8 +65,8 @@ cat <<INFO
 
 clickflow is up ($((SECONDS - started)) s). Data and logs: $repo/var
   Kafka       127.0.0.1:9092          kcat -b 127.0.0.1:9092 -L
-  ClickHouse  http://127.0.0.1:8123   clickhouse-client --port 9000 --password clickhouse
-              native 127.0.0.1:9000   user default / clickhouse; read-only: dashboards / dashboards
+  ClickHouse  http://127.0.0.1:8123   build/clickflow sql "SELECT version()"; clients: docs/clickhouse.md
+              native 127.0.0.1:9000   user clickflow / clickhouse; read-only: dashboards / dashboards
   PostgreSQL  127.0.0.1:5432          user clickflow / clickflow, databases airflow, superset
   Airflow     http://127.0.0.1:8080   admin / admin; DAGs in airflow/dags, docs/airflow.md
   Superset    http://127.0.0.1:8088   admin / admin; 5 dashboards, docs/superset.md

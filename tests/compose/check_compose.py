@@ -151,9 +151,14 @@ def env(svc_cfg):
 
 check(services["kafka"].get("image") == "apache/kafka:4.1.1", "kafka runs apache/kafka:4.1.1")
 ch_image = services["clickhouse"].get("image", "")
+ch_tag = re.fullmatch(r"clickhouse/clickhouse-server:(\d+\.\d+)(\.\d+)*", ch_image)
+check(ch_tag is not None, f"clickhouse runs a clickhouse/clickhouse-server release ({ch_image})")
+# chdb-core X.Y embeds ClickHouse X.Y: compose runs the release line the local stack runs.
+chdb_core = re.search(r"^chdb-core==(\d+\.\d+)\.", read("clickhouse/chdb/requirements.lock"), re.M)
 check(
-    re.fullmatch(r"clickhouse/clickhouse-server:\d+\.\d+(\.\d+)*", ch_image) is not None,
-    f"clickhouse runs a pinned clickhouse/clickhouse-server release ({ch_image})",
+    ch_tag is not None and chdb_core is not None and ch_tag.group(1) == chdb_core.group(1),
+    f"clickhouse's image is the release line of the local stack's chdb-core "
+    f"({ch_image}, chdb-core {chdb_core.group(1) if chdb_core else 'not in clickhouse/chdb/requirements.lock'})",
 )
 check(services["postgres"].get("image") == "postgres:15", "postgres runs postgres:15")
 
@@ -218,12 +223,19 @@ check(
 )
 
 # ---- logins and settings (defaults) ----
+# The local stack's ClickHouse logins, as clickflow.yaml.example gives them.
+local_ch = yaml.safe_load(read("clickflow.yaml.example"))["clickhouse"]
 ch, pg = env(services["clickhouse"]), env(services["postgres"])
 check(
-    ch.get("CLICKHOUSE_USER") == "default" and ch.get("CLICKHOUSE_PASSWORD") == "clickhouse",
-    "ClickHouse login default / clickhouse",
+    ch.get("CLICKHOUSE_USER") == local_ch["user"] and ch.get("CLICKHOUSE_PASSWORD") == local_ch["password"],
+    f"ClickHouse login {local_ch['user']} / {local_ch['password']}, the local stack's "
+    f"(got {ch.get('CLICKHOUSE_USER')} / {ch.get('CLICKHOUSE_PASSWORD')})",
 )
-check(ch.get("CLICKHOUSE_READONLY_PASSWORD") == "dashboards", "ClickHouse read-only login dashboards / dashboards")
+check(
+    local_ch["readonly_user"] == "dashboards"
+    and ch.get("CLICKHOUSE_READONLY_PASSWORD") == local_ch["readonly_password"],
+    f"ClickHouse read-only login dashboards / {local_ch['readonly_password']}, the local stack's",
+)
 check(
     pg.get("POSTGRES_USER") == "clickflow" and pg.get("POSTGRES_PASSWORD") == "clickflow",
     "PostgreSQL login clickflow / clickflow",
@@ -247,10 +259,10 @@ check(
 clickflow_expect = {
     "CLICKFLOW_KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
     "CLICKFLOW_CLICKHOUSE_URL": "http://clickhouse:8123",
-    "CLICKFLOW_CLICKHOUSE_USER": "default",
-    "CLICKFLOW_CLICKHOUSE_PASSWORD": "clickhouse",
+    "CLICKFLOW_CLICKHOUSE_USER": local_ch["user"],
+    "CLICKFLOW_CLICKHOUSE_PASSWORD": local_ch["password"],
     "CLICKFLOW_CLICKHOUSE_READONLY_USER": "dashboards",
-    "CLICKFLOW_CLICKHOUSE_READONLY_PASSWORD": "dashboards",
+    "CLICKFLOW_CLICKHOUSE_READONLY_PASSWORD": local_ch["readonly_password"],
     "CLICKFLOW_STACK_CLICKHOUSE_TCP_PORT": "9000",
     "CLICKFLOW_STACK_SUPERSET_PASSWORD": "admin",
 }
