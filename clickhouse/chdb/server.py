@@ -56,7 +56,9 @@ def watch(addresses) -> None:
         elif up_since_boot:
             down_since = down_since or time.monotonic()
             if time.monotonic() - down_since >= GONE_AFTER_SECONDS:
-                print(f"clickhouse (chdb): a listener of {addresses} is closed: exiting to be restarted", file=sys.stderr)
+                print(
+                    f"clickhouse (chdb): a listener of {addresses} is closed: exiting to be restarted", file=sys.stderr
+                )
                 os._exit(1)
 
 

@@ -47,8 +47,8 @@ std::vector<int> ClickHouseServer::Ports() const {
 void ClickHouseServer::CheckInstalled() const {
   if (Chdb()) {
     if (!fs::exists(ChdbPython()) || !fs::exists(ChdbPython().parent_path().parent_path() / ".clickflow-lock.sha256")) {
-      throw Error("ClickHouse 26.9 (chdb-core) is not installed in " + ChdbPython().parent_path().parent_path().string() +
-                  ": run scripts/install-deps.sh");
+      throw Error("ClickHouse 26.9 (chdb-core) is not installed in " +
+                  ChdbPython().parent_path().parent_path().string() + ": run scripts/install-deps.sh");
     }
     // The engine's own boot query runs as `default`, without a password (docs/clickhouse.md#access).
     if (config_.clickhouse.user == "default" || config_.clickhouse.readonly_user == "default") {

@@ -335,8 +335,8 @@ std::string DropPartitionSql(const std::string& db, const std::string& table, Da
 
 std::string TwinPartsSql(const std::string& db, const std::string& table, const std::string& partition_id) {
   return fmt::format(
-      "SELECT count() FROM system.parts WHERE database = {} AND table = {} AND partition_id = {} AND active",
-      Quote(db), Quote(table + "_build"), Quote(partition_id));
+      "SELECT count() FROM system.parts WHERE database = {} AND table = {} AND partition_id = {} AND active", Quote(db),
+      Quote(table + "_build"), Quote(partition_id));
 }
 
 std::string TruncateSql(const std::string& db, const std::string& table) {

@@ -24,8 +24,8 @@
 #include <thread>
 
 #include "clickflow_source_dir.h"
-#include "clickhouse/server_version.h"
 #include "clickhouse/client.h"
+#include "clickhouse/server_version.h"
 #include "test_env.h"
 
 namespace clickflow {
@@ -722,8 +722,9 @@ TEST(DwhTest, RetentionDropsExactlyThePartitionsPastTheirAge) {
                      "), 'x', countState(), uniqState('u')");
   }
 
-  const std::vector<std::string> tables = {"events_browser_raw", "events_device_raw", "ingest_errors", "fact_events",
-                                           "agg_events_hourly", "events_geo_raw", "events_location_raw"};
+  const std::vector<std::string> tables = {"events_browser_raw", "events_device_raw", "ingest_errors",
+                                           "fact_events",        "agg_events_hourly", "events_geo_raw",
+                                           "events_location_raw"};
   // Past their TTL (staging 90 days, facts and aggregates 365). A server with TTL drops them
   // itself (forced here by a merge), a resume offset's partition too: the group's committed
   // offset is the loader's floor then. On 18.16 retention does it and keeps resume offsets.
@@ -747,14 +748,13 @@ TEST(DwhTest, RetentionDropsExactlyThePartitionsPastTheirAge) {
   for (const auto& [t, parts] : before) EXPECT_EQ(Partitions(t), parts) << t << " changed by --dry-run";
   Cf({"retention"});
 
-  std::map<std::string, std::set<std::string>> want_dropped = {
-      {"events_browser_raw", {day_ago(100), day_ago(10)}},
-      {"events_device_raw", {day_ago(10)}},
-      {"ingest_errors", {day_ago(100)}},
-      {"fact_events", {fact_day_400}},
-      {"agg_events_hourly", {fact_day_400}},
-      {"events_geo_raw", {}},
-      {"events_location_raw", {}}};
+  std::map<std::string, std::set<std::string>> want_dropped = {{"events_browser_raw", {day_ago(100), day_ago(10)}},
+                                                               {"events_device_raw", {day_ago(10)}},
+                                                               {"ingest_errors", {day_ago(100)}},
+                                                               {"fact_events", {fact_day_400}},
+                                                               {"agg_events_hourly", {fact_day_400}},
+                                                               {"events_geo_raw", {}},
+                                                               {"events_location_raw", {}}};
   if (server_ttl) {
     for (const auto& [t, gone] : past_ttl) {
       for (const auto& p : gone) want_dropped[t].erase(p);
