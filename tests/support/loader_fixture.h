@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "clickhouse/client.h"
+#include "clickhouse/server_version.h"
 #include "ingest/event_schema.h"
 #include "kafka/admin.h"
 #include "stack/state.h"
@@ -50,9 +51,12 @@ class LoaderFixture : public ::testing::Test {
     Truncate(std::string(kDeadLetterTable));
   }
 
-  // ClickHouse keeps truncated parts on disk for old_parts_lifetime and loads them again if it
-  // is killed meanwhile; the kill tests must not see rows of an earlier test come back.
+  // 18.16 keeps truncated parts on disk for old_parts_lifetime and loads them again if it is
+  // killed meanwhile; the kill tests must not see rows of an earlier test come back. 26.9 does
+  // not bring them back (checked: TRUNCATE, kill -9, 0 rows), and keeps some outdated parts
+  // long after ("Waiting for covered parts to be removed first"): nothing to wait for there.
   void WaitForOutdatedPartsRemoval() {
+    if (QueryServerVersion(client_).AtLeast(26, 9)) return;
     const std::string sql = "SELECT count() FROM system.parts WHERE database = " + Quote(db_) + " AND NOT active";
     for (int i = 0; i < 600 && client_.QueryInt(sql) > 0; ++i) std::this_thread::sleep_for(100ms);
     ASSERT_EQ(client_.QueryInt(sql), 0) << "outdated parts were not removed";
