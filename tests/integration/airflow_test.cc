@@ -287,7 +287,7 @@ TEST_F(AirflowTest, TheFourDagsRunEndToEndOnTheSamplesAndTheSeedQueriesCountThem
                       "VALUES (" +
                       Quote(topic.name) + ", " + std::to_string(p.id) + ", " + std::to_string(p.high_watermark - 1) +
                       ", '', 'airflow_test: skipped earlier tests', "
-                      "toDateTime('2000-01-01 00:00:00'))");
+                      "now() - INTERVAL 1 DAY)");
     }
   }
 
