@@ -6,7 +6,7 @@
 #   - bench/loader (VARIANTS, default "a d": clickflow load --once vs direct HTTP inserts);
 #   - bench/charts (EVENTS x COPIES facts, RUNS runs of every chart);
 #   - bench/dwh (the warehouse build against an INSERT SELECT copy, a stack of its own).
-# One run each, in one script: read the ratios within an engine, and the engines against each
+# Each bench's whole output stays in BENCH_DIR/<engine>/. One run each, in one script: read the ratios within an engine, and the engines against each
 # other only with the load average printed beside them.
 #
 #   bench/engines/run.sh                 # both engines
@@ -44,16 +44,20 @@ for engine in $engines; do
   all_mb=$(awk '$2 == "healthy" {sum += $5} END {print sum}' <<<"$status")
   echo "$status"
   echo "== $engine ($version): bench/loader"
-  loader=$(VARIANTS=${VARIANTS:-a d} BENCH_DIR=$work/loader-data "$repo/bench/loader/run.sh" "$config" "$events" 2>/dev/null | tee /dev/stderr | tail -12)
+  VARIANTS=${VARIANTS:-a d} BENCH_DIR=$work/loader-data "$repo/bench/loader/run.sh" "$config" "$events" \
+    >"$dir/loader.log" 2>&1
+  loader=$(tail -12 "$dir/loader.log")
   echo "== $engine ($version): bench/charts"
   cf sql "TRUNCATE TABLE analytics.fact_events" >/dev/null
-  charts=$(EVENTS=$events COPIES=${COPIES:-5} RUNS=${RUNS:-3} BENCH_DIR=$work/charts-data \
-    "$repo/bench/charts/run.sh" "$config" 2>&1 | tee /dev/stderr | tail -30)
+  EVENTS=$events COPIES=${COPIES:-5} RUNS=${RUNS:-3} BENCH_DIR=$work/charts-data \
+    "$repo/bench/charts/run.sh" "$config" >"$dir/charts.log" 2>&1
+  charts=$(tail -20 "$dir/charts.log")
   cf stack down | tail -1
   trap - EXIT
   echo "== $engine ($version): bench/dwh"
-  dwh=$(CLICKFLOW_STACK_CLICKHOUSE_ENGINE=$engine BENCH_DIR=$work/dwh-data "$repo/bench/dwh/run.sh" "$events" 2>&1 \
-    | tee /dev/stderr | tail -8)
+  CLICKFLOW_STACK_CLICKHOUSE_ENGINE=$engine BENCH_DIR=$work/dwh-data "$repo/bench/dwh/run.sh" "$events" \
+    >"$dir/dwh.log" 2>&1
+  dwh=$(tail -5 "$dir/dwh.log")
   summary+=("### $engine: ClickHouse $version, load average $(cut -d' ' -f1-3 /proc/loadavg)
 idle after ${IDLE_S:-60} s: clickhouse $ch_mb MB RSS, whole stack $all_mb MB
 -- loader --
