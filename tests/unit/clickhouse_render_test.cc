@@ -73,7 +73,8 @@ TEST(RenderMigrationTest, TtlClauseOnlyWhereTheServerHasTtl) {
 }
 
 TEST(RenderMigrationTest, DedupStatementOnlyWhereTheServerDeduplicatesInserts) {
-  const std::string ddl = "{dedup:ALTER TABLE {db}.t MODIFY SETTING non_replicated_deduplication_window = {dedup_window}}";
+  const std::string ddl =
+      "{dedup:ALTER TABLE {db}.t MODIFY SETTING non_replicated_deduplication_window = {dedup_window}}";
   EXPECT_EQ(RenderMigration(ddl, Context(kDebian)), "");
   EXPECT_EQ(RenderMigration(ddl, Context(kCurrent)),
             "ALTER TABLE analytics.t MODIFY SETTING non_replicated_deduplication_window = " +
