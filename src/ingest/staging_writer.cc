@@ -90,6 +90,7 @@ void StagingWriter::Insert(TopicConnection& connection, std::string_view table, 
       [&] {
         if (!previous_attempt.empty()) {
           metrics_.retries++;
+          connection.server.reset();  // the attempt may have failed because another server took over
           std::string running;
           if (!WaitForQueriesToEnd(connection.client, previous_attempt, budget, running)) {
             throw RetryBudgetExhausted("ClickHouse still runs the INSERT " + running + " of a timed-out attempt");

@@ -112,7 +112,7 @@ class StagingWriter {
     explicit TopicConnection(const Config& config);
     ClickHouseClient client;
     OffsetStore offsets;
-    std::optional<ServerVersion> server;  // asked before the first INSERT, inside its retries
+    std::optional<ServerVersion> server;  // asked before the first INSERT and again after a failed one
   };
 
   void Insert(TopicConnection& connection, std::string_view table, const std::string& columns, const std::string& topic,
