@@ -106,6 +106,7 @@ RenderContext MakeRenderContext(const Config& config, const ServerVersion& serve
   context.server = server;
   context.variables["staging_ttl_days"] = std::to_string(config.pipeline.staging_ttl_days);
   context.variables["fact_ttl_days"] = std::to_string(config.pipeline.fact_ttl_days);
+  context.variables["dedup_window"] = std::to_string(kInsertDeduplicationWindow);
   return context;
 }
 
@@ -136,6 +137,8 @@ std::string RenderMigration(std::string_view text, const RenderContext& context)
       // Rendered recursively: the expression may hold placeholders of its own ({fact_ttl_days}).
       std::string expression = Trim(RenderMigration(inner.substr(colon + 1), context));
       if (context.server.SupportsTtl()) out += "TTL " + expression;
+    } else if (colon != std::string_view::npos && name == "dedup") {
+      if (context.server.SupportsInsertDeduplication()) out += RenderMigration(inner.substr(colon + 1), context);
     } else if (colon == std::string_view::npos && name == "db") {
       out += context.database;
     } else if (auto it = context.variables.find(std::string(name));
@@ -216,7 +219,10 @@ MigrateResult Migrate(ClickHouseClient& client, const Config& config, const std:
     AppliedMigration applied{m.name, {}};
     for (const std::string& statement : SplitStatements(m.text)) {
       try {
-        applied.statements.push_back(Trim(RenderMigration(statement, context)));
+        // A statement only some servers run ({dedup:...}) renders to nothing on the others.
+        if (std::string rendered = Trim(RenderMigration(statement, context)); !rendered.empty()) {
+          applied.statements.push_back(std::move(rendered));
+        }
       } catch (const Error& e) {
         throw Error(fmt::format("{}: {}", m.path.string(), e.what()));
       }

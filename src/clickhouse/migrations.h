@@ -6,6 +6,9 @@
 // comments are dropped. Files are templates rendered per server (RenderMigration):
 //   {db}          the configured database
 //   {ttl:<expr>}  "TTL <expr>" where the server has TTL clauses (19.6+), nothing on 18.16
+//   {dedup:<sql>} <sql> where the server deduplicates inserts into plain MergeTree tables
+//                 (ServerVersion::SupportsInsertDeduplication), nothing otherwise; a statement
+//                 that renders to nothing is skipped
 //   {<name>}      a variable of the render context (e.g. {staging_ttl_days})
 // Statements should be idempotent (IF NOT EXISTS): a migration interrupted half way is applied
 // again from its first statement, and is only recorded once all of them ran.
@@ -40,13 +43,19 @@ std::vector<Migration> LoadMigrations(const std::filesystem::path& dir);
 // the schema this version of clickflow knows (a restore runs no other DDL).
 std::set<std::string> MigrationTables(const std::vector<Migration>& migrations);
 
+// How many recent INSERTs a staging table remembers the deduplication tokens of
+// (non_replicated_deduplication_window). A retry follows its lost attempt within the loader's
+// retry budget, a few INSERTs later at most; the log costs a line per INSERT on disk.
+constexpr int kInsertDeduplicationWindow = 1000;
+
 struct RenderContext {
   std::string database;
   ServerVersion server;
   std::map<std::string, std::string> variables;  // {name} -> value
 };
 
-// The context for a config and server: {db}, {staging_ttl_days}, {fact_ttl_days}.
+// The context for a config and server: {db}, {staging_ttl_days}, {fact_ttl_days},
+// {dedup_window} (kInsertDeduplicationWindow).
 RenderContext MakeRenderContext(const Config& config, const ServerVersion& server);
 
 // Replaces the placeholders; a pure function. Throws Error on an unknown or unclosed

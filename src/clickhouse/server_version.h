@@ -30,6 +30,10 @@ struct ServerVersion {
   bool SupportsDateTime64() const { return AtLeast(20, 1); }
   // WITH name AS (SELECT ...) common table expressions (20.10).
   bool SupportsCte() const { return AtLeast(20, 10); }
+  // Insert deduplication on plain MergeTree tables: the table setting
+  // non_replicated_deduplication_window (21.5) and the INSERT setting insert_deduplication_token
+  // (22.2), which names what an INSERT holds, so a retry of rows that already landed is dropped.
+  bool SupportsInsertDeduplication() const { return AtLeast(22, 2); }
 
   std::string ToString() const;
 };

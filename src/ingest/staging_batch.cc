@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 namespace clickflow {
 
 size_t StagingBatch::LargestTable() const {
@@ -59,6 +61,16 @@ void TableRows::DropRows(const std::set<PartitionOffset>& landed) {
   origins.swap(kept_origins);
   partitions.swap(kept_partitions);
   rows = origins.size();
+}
+
+std::string TableRows::DeduplicationToken(std::string_view table, std::string_view topic) const {
+  std::map<int32_t, size_t> counts;
+  for (const auto& [partition, offset] : origins) counts[partition]++;
+  std::string token = fmt::format("{}:{}", table, topic);
+  for (const auto& [partition, range] : partitions) {
+    token += fmt::format(":{}={}-{}/{}", partition, range.first, range.last, counts[partition]);
+  }
+  return token;
 }
 
 void TableRows::Clear() {

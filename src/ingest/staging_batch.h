@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,13 @@ struct TableRows {
   // older than its commit, however long the batch was open or retried: the warehouse build
   // reads "rows since the last build" by _ingested_at, with an overlap that must cover it.
   void Stamp(uint32_t ingested_at);
+  // The name of these rows for the server's insert deduplication (insert_deduplication_token):
+  // the table, the topic and per partition the first and last offset and how many rows lie
+  // between. It names the rows, not the attempt, so a retry of a batch whose first attempt
+  // landed unseen is dropped by the server. DropRows only ever removes rows, so the rows left
+  // after it have another name (one count at least is lower), which stays the same for every
+  // further retry of them.
+  std::string DeduplicationToken(std::string_view table, std::string_view topic) const;
   void Clear();
 };
 

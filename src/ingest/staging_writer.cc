@@ -90,6 +90,7 @@ void StagingWriter::Insert(TopicConnection& connection, std::string_view table, 
       [&] {
         if (!previous_attempt.empty()) {
           metrics_.retries++;
+          connection.server.reset();  // the attempt may have failed because another server took over
           std::string running;
           if (!WaitForQueriesToEnd(connection.client, previous_attempt, budget, running)) {
             throw RetryBudgetExhausted("ClickHouse still runs the INSERT " + running + " of a timed-out attempt");
@@ -101,11 +102,16 @@ void StagingWriter::Insert(TopicConnection& connection, std::string_view table, 
           if (rows.rows == 0) return;
         }
         fence_.Check();
+        if (!connection.server) connection.server = QueryServerVersion(connection.client);
         previous_attempt = NewLoaderQueryId(topic, table);
+        ClickHouseSettings settings = {{"query_id", previous_attempt}};
+        if (connection.server->SupportsInsertDeduplication()) {
+          settings.emplace("insert_deduplication_token", rows.DeduplicationToken(table, topic));
+        }
         rows.Stamp(static_cast<uint32_t>(std::time(nullptr)));
         const auto start = Clock::now();
         connection.client.Insert(config_.clickhouse.database + "." + std::string(table) + " " + columns, "RowBinary",
-                                 rows.data, {{"query_id", previous_attempt}});
+                                 rows.data, settings);
         metrics_.insert_seconds.fetch_add(std::chrono::duration<double>(Clock::now() - start).count());
         metrics_.insert_count++;
       },

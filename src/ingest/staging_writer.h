@@ -3,16 +3,20 @@
 // parallel), retrying while ClickHouse is unreachable or busy. An attempt whose answer was lost
 // (a timeout) may still be running or may have landed in part (one part per day it touches):
 // before a retry the writer waits until ClickHouse no longer runs it (found by its query_id),
-// then sends again only the rows ClickHouse does not hold.
+// then sends again only the rows ClickHouse does not hold. Where the server deduplicates inserts,
+// every INSERT also carries a token naming its rows (TableRows::DeduplicationToken), so an
+// attempt that reaches the server only after its retry landed lands nothing.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "clickhouse/client.h"
+#include "clickhouse/server_version.h"
 #include "common/config.h"
 #include "ingest/offset_store.h"
 #include "ingest/staging_batch.h"
@@ -108,6 +112,7 @@ class StagingWriter {
     explicit TopicConnection(const Config& config);
     ClickHouseClient client;
     OffsetStore offsets;
+    std::optional<ServerVersion> server;  // asked before the first INSERT and again after a failed one
   };
 
   void Insert(TopicConnection& connection, std::string_view table, const std::string& columns, const std::string& topic,

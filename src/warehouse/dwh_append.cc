@@ -250,7 +250,9 @@ std::optional<FactBuildSummary> AppendLocked(ClickHouseClient& client, const Con
   const uint64_t touched_rows = FindTouchedEvents(client, db, window);
   if (!ComputeDelta(client, db, touched_rows, options)) return std::nullopt;
 
-  // The guard checks every day each cycle, since a merge may commit after the cycle that swapped.
+  // The guard checks every day each cycle: on 18.16 a merge may commit after the cycle that
+  // swapped, and on any server a writer (a cycle like this one, a build) killed between a day's swaps
+  // leaves that day for this cycle to find.
   const dwh_guard::OutOfStep out_of_step = dwh_guard::FindOutOfStep(client, db);
   DayPlan plan = PlanDays(client, db, cleared, started_unix - options.append_grace_seconds, out_of_step.days);
   const std::set<dwh::Day> patched = PatchChangedDays(client, db, cleared, plan);

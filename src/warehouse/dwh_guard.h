@@ -8,6 +8,10 @@
 // the twin ahead. Either way a table and its twin no longer hold the same rows. The guard
 // compares them, partition by partition, on a measure that merges do not change, and names
 // what to rebuild. It reads no staging, so it holds after retention has cleared staging too.
+// It runs on every server: the merge is 18.16's, but kills happen everywhere, and a `dwh watch`
+// cycle killed after swapping a day's facts and before its aggregates leaves that day to no one
+// else (the next cycle finds its events in fact_events already, so it neither patches nor
+// appends to the day).
 #include <set>
 #include <string>
 #include <vector>

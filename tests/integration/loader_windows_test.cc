@@ -1,14 +1,19 @@
 // The loader's windows that need a member to stall, a server to be slow or a crash between two
 // INSERTs: a loader stopped (SIGSTOP) past its session while another takes over its partitions,
 // an INSERT whose answer never came while the server was still applying it, and a `--once` run
-// judging whether a half-landed batch of another member is loaded.
+// judging whether a half-landed batch of another member is loaded; and where the server has it,
+// its insert deduplication of rows the loader sends a second time.
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
+#include "clickhouse/server_version.h"
 #include "ingest/offset_store.h"
+#include "ingest/row_encoder.h"
+#include "ingest/staging_writer.h"
 #include "loader_fixture.h"
 #include "slow_proxy.h"
 
@@ -92,6 +97,71 @@ TEST_F(LoaderWindowsTest, InsertAppliedAfterTheClientTimedOutIsNotInsertedAgain)
   EXPECT_NE(log.find(retried), std::string::npos) << log;
 }
 
+// The writer's own partition check needs a consumer group; these rows belong to no topic read.
+class NoGroupFence : public InsertFence {
+ public:
+  void Check() override {}
+};
+
+// Geo rows (valid lines) and dead letters of geo_events at the given (partition, offset)s, as
+// the loader batches them.
+StagingBatch GeoBatch(const std::vector<PartitionOffset>& rows, const std::vector<PartitionOffset>& dead_letters) {
+  const TopicSchema& geo = *FindTopicSchema("geo_events");
+  RowEncoder encoder(static_cast<size_t>(StackConfig().pipeline.max_message_bytes));
+  StagingBatch batch;
+  std::string error;
+  for (const auto& [partition, offset] : rows) {
+    const RowOrigin origin{geo.topic, static_cast<uint16_t>(partition), static_cast<uint64_t>(offset), 0};
+    const std::string line = R"({"click_id":"c-)" + std::to_string(offset) + R"(","geo_country":"DE"})";
+    TableRows& table = batch.staging[std::string(geo.topic)];
+    EXPECT_TRUE(encoder.Encode(geo, line, origin, table.data, error)) << error;
+    table.RowAdded(partition, offset);
+  }
+  for (const auto& [partition, offset] : dead_letters) {
+    const RowOrigin origin{geo.topic, static_cast<uint16_t>(partition), static_cast<uint64_t>(offset), 0};
+    TableRows& table = batch.dead_letters[std::string(geo.topic)];
+    encoder.EncodeDeadLetter("{not json", "loader_windows_test", origin, table.data);
+    table.RowAdded(partition, offset);
+  }
+  return batch;
+}
+
+// An attempt the loader gave up on may reach the server after its retry landed (it sat in a
+// proxy or a socket buffer while the loader found no such query running and none of its rows
+// landed), so the same rows are inserted twice. Where the server deduplicates inserts, the token
+// naming the rows makes the second INSERT land nothing, although its _ingested_at differs; 18.16
+// has no such thing and gets both copies (the loader's reconciliation is all it has).
+TEST_F(LoaderWindowsTest, SameRowsInsertedTwiceLandOnceWhereTheServerDeduplicates) {
+  const ServerVersion server = QueryServerVersion(client_);
+  std::vector<PartitionOffset> rows;
+  for (int32_t partition : {0, 1}) {
+    for (int64_t offset = 0; offset < 10; ++offset) rows.emplace_back(partition, offset);
+  }
+  const std::vector<PartitionOffset> dead_letters = {{0, 10}, {2, 0}, {2, 1}};
+  StagingBatch batch = GeoBatch(rows, dead_letters);
+
+  const Config config = StackConfig();
+  std::atomic<bool> stop{false}, closing{false};
+  ClickHouseRetry retry(stop, closing);
+  NoGroupFence fence;
+  LoaderMetrics metrics;
+  StagingWriter writer(config, retry, fence, metrics);
+  writer.Prepare(batch);
+  writer.Write(batch, 30s);
+  const std::string first_attempt = batch.staging.at("geo_events").data;
+  std::this_thread::sleep_for(1100ms);  // another second: the copies differ in _ingested_at
+  writer.Write(batch, 30s);
+  ASSERT_NE(batch.staging.at("geo_events").data, first_attempt) << "both INSERTs sent the same bytes";
+
+  const int64_t copies = server.SupportsInsertDeduplication() ? 1 : 2;
+  const std::string geo_table(FindTopicSchema("geo_events")->table);
+  EXPECT_EQ(client_.QueryInt("SELECT count() FROM " + db_ + "." + geo_table), copies * std::ssize(rows))
+      << "ClickHouse " << server.ToString();
+  EXPECT_EQ(client_.QueryInt("SELECT count() FROM " + db_ + "." + std::string(kDeadLetterTable)),
+            copies * std::ssize(dead_letters))
+      << "ClickHouse " << server.ToString();
+}
+
 // When is a partition loaded, for a `--once` run judging partitions other members own? A member
 // killed (or slow) between a batch's dead-letter INSERT and its staging INSERT leaves dead
 // letters above the staging rows; if the batch ended in a malformed line, the highest dead
@@ -105,7 +175,7 @@ TEST_F(LoaderWindowsTest, DeadLettersCountAsLoadedOnlyWhenTheyLeaveNoHole) {
       values += (values.empty() ? "" : ",") + std::string("('geo_events',") + std::to_string(partition) + "," +
                 std::to_string(offset) + ", now())";
     }
-    // Stamped now: a row of 1970 is past the staging TTL, which current servers enforce.
+    // Stamped now: a server with TTL drops rows past the staging TTL as it writes them.
     client_.Execute("INSERT INTO " + db_ + "." + table + " (_topic, _partition, _offset, _ingested_at) VALUES " +
                     values);
   };

@@ -55,6 +55,10 @@ TEST(ServerVersionTest, FeaturesFollowTheReleaseThatAddedThem) {
   EXPECT_TRUE(kCurrent.SupportsMultipleJoins());
   EXPECT_FALSE(kDebian.SupportsDateTime64());
   EXPECT_TRUE(kCurrent.SupportsDateTime64());
+  EXPECT_FALSE(kDebian.SupportsInsertDeduplication());
+  EXPECT_FALSE((ServerVersion{22, 1, 9}).SupportsInsertDeduplication());
+  EXPECT_TRUE((ServerVersion{22, 2, 0}).SupportsInsertDeduplication());
+  EXPECT_TRUE(kCurrent.SupportsInsertDeduplication());
 }
 
 TEST(RenderMigrationTest, TtlClauseOnlyWhereTheServerHasTtl) {
@@ -66,6 +70,15 @@ TEST(RenderMigrationTest, TtlClauseOnlyWhereTheServerHasTtl) {
   EXPECT_EQ(RenderMigration(ddl, Context(kCurrent)),
             "CREATE TABLE analytics.t (d Date) ENGINE = MergeTree ORDER BY d\n"
             "TTL d + INTERVAL 365 DAY");
+}
+
+TEST(RenderMigrationTest, DedupStatementOnlyWhereTheServerDeduplicatesInserts) {
+  const std::string ddl =
+      "{dedup:ALTER TABLE {db}.t MODIFY SETTING non_replicated_deduplication_window = {dedup_window}}";
+  EXPECT_EQ(RenderMigration(ddl, Context(kDebian)), "");
+  EXPECT_EQ(RenderMigration(ddl, Context(kCurrent)),
+            "ALTER TABLE analytics.t MODIFY SETTING non_replicated_deduplication_window = " +
+                std::to_string(kInsertDeduplicationWindow));
 }
 
 TEST(RenderMigrationTest, SubstitutesDatabaseAndConfigVariables) {
@@ -184,6 +197,7 @@ TEST(LoadMigrationsTest, ShippedMigrationsRenderForOldAndNewServers) {
       EXPECT_EQ(old_server.find("TTL"), std::string::npos) << m.name << ": " << statement;
       EXPECT_EQ(old_server.find('{'), std::string::npos) << m.name;
       EXPECT_EQ(new_server.find('{'), std::string::npos) << m.name;
+      EXPECT_EQ(old_server.find("deduplication"), std::string::npos) << m.name << ": " << statement;
     }
   }
 }

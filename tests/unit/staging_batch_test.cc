@@ -15,6 +15,56 @@ void AddRow(StagingBatch& batch, const std::string& topic, int32_t partition, in
   batch.total_rows++;
 }
 
+TableRows RowsAt(const std::vector<PartitionOffset>& origins) {
+  TableRows rows;
+  for (const auto& [partition, offset] : origins) {
+    rows.data += "row-" + std::to_string(partition) + "-" + std::to_string(offset) + "STMP";
+    rows.RowAdded(partition, offset);
+  }
+  return rows;
+}
+
+// The token names the rows, not the attempt: a retry of the same rows carries the same one
+// whenever and however it is stamped, other rows (another table, topic or offsets) another.
+TEST(StagingBatchTest, DeduplicationTokenNamesTheRowsNotTheAttempt) {
+  const std::vector<PartitionOffset> origins = {{0, 100}, {1, 7}, {0, 101}, {0, 103}, {1, 9}};
+  TableRows first = RowsAt(origins);
+  TableRows again = RowsAt(origins);
+  first.Stamp(1700000000);
+  again.Stamp(1700000500);
+  const std::string token = first.DeduplicationToken("events_geo_raw", "geo_events");
+  EXPECT_EQ(again.DeduplicationToken("events_geo_raw", "geo_events"), token);
+  again.DropRows({});
+  EXPECT_EQ(again.DeduplicationToken("events_geo_raw", "geo_events"), token);
+
+  EXPECT_NE(first.DeduplicationToken("ingest_errors", "geo_events"), token);
+  EXPECT_NE(first.DeduplicationToken("events_geo_raw", "geo_events_2"), token);
+  std::vector<PartitionOffset> next = origins;
+  for (auto& origin : next) origin.second += 1000;
+  EXPECT_NE(RowsAt(next).DeduplicationToken("events_geo_raw", "geo_events"), token);
+}
+
+// After a lost attempt the rows that landed are dropped: what is left is other rows, named
+// otherwise than the first attempt, and named alike by every further retry of them. Also when
+// the dropped row lies inside a partition's range, which keeps its first and last offset.
+TEST(StagingBatchTest, RowsLeftAfterDropRowsHaveTheirOwnStableToken) {
+  const std::vector<PartitionOffset> origins = {{0, 100}, {0, 101}, {0, 103}, {1, 7}, {1, 9}};
+  TableRows rows = RowsAt(origins);
+  const std::string whole = rows.DeduplicationToken("events_geo_raw", "geo_events");
+
+  rows.DropRows({{0, 101}});
+  const std::string without_middle = rows.DeduplicationToken("events_geo_raw", "geo_events");
+  EXPECT_NE(without_middle, whole);
+  EXPECT_EQ(RowsAt({{0, 100}, {0, 103}, {1, 7}, {1, 9}}).DeduplicationToken("events_geo_raw", "geo_events"),
+            without_middle);
+
+  rows.DropRows({{1, 7}, {1, 9}});
+  const std::string partition_0 = rows.DeduplicationToken("events_geo_raw", "geo_events");
+  EXPECT_NE(partition_0, without_middle);
+  EXPECT_NE(partition_0, whole);
+  EXPECT_EQ(RowsAt({{0, 100}, {0, 103}}).DeduplicationToken("events_geo_raw", "geo_events"), partition_0);
+}
+
 // The loader keeps pointers to staging[topic] of its open batch (one per partition it reads)
 // while it hands the batch to the insert thread: the swap must move contents, not entries.
 TEST(StagingBatchTest, SwapContentsKeepsEachTablesAddressAndMovesItsRows) {
