@@ -59,7 +59,8 @@ class LoaderTest : public testing::LoaderFixture {
         ") GROUP BY _topic, _partition";
     const std::string ahead =
         "SELECT _topic, _partition, toInt64(_offset) AS dead_offset, if(staged = 1, last_staged, -1) AS below FROM " +
-        db_ + ".ingest_errors ANY LEFT JOIN (" + last_staged + ") AS staged_max USING (_topic, _partition) WHERE dead_offset > below";
+        db_ + ".ingest_errors ANY LEFT JOIN (" + last_staged +
+        ") AS staged_max USING (_topic, _partition) WHERE dead_offset > below";
     return client_.QueryInt("SELECT sum(holes) FROM (SELECT max(dead_offset) - any(below) - count() AS holes FROM (" +
                             ahead + ") GROUP BY _topic, _partition)");
   }
