@@ -87,7 +87,7 @@ const std::vector<ChartCheck>& ChartChecks() {
       {kFunnelChart, ""},
       {"e97e2a13-8ebe-5f84-8d00-6658cba35c86",
        "SELECT referer_url, page_url_path, count() AS count FROM analytics.fact_events "
-       "GROUP BY referer_url, page_url_path"},
+       "WHERE referer_url != '' GROUP BY referer_url, page_url_path"},
       // Weekly retention: each user's cohort is the Monday of their first day; week n counts the
       // users of the cohort active n weeks later, out of those whose week n has begun.
       {"0756c97d-0fde-5b1c-bc6c-63ffb21990fe",
@@ -107,7 +107,7 @@ const std::vector<ChartCheck>& ChartChecks() {
        " countIf(status = 'warn') AS n_warn, arrayStringConcat(arraySort(groupUniqArray(table)), ', ') AS table_list,"
        " max(checked_at) AS newest, argMax(details, status) AS worst_details"
        " FROM analytics.quality_results ANY INNER JOIN (SELECT check, argMax(run_id, checked_at) AS run_id"
-       " FROM analytics.quality_results GROUP BY check) USING (check, run_id) GROUP BY check, run_id)"},
+       " FROM analytics.quality_results GROUP BY check) AS latest USING (check, run_id) GROUP BY check, run_id)"},
       {"2b772445-65a2-5761-a34b-6dbf4e80f4a6",
        "SELECT toUInt32(checked_at)*1000 AS checked_at, check, max(toInt8(status)) AS worst_status "
        "FROM analytics.quality_results GROUP BY checked_at, check"},
