@@ -99,14 +99,15 @@ const std::vector<ChartCheck>& ChartChecks() {
        " ARRAY JOIN range(toUInt32((SELECT toRelativeWeekNum(max(event_date)) FROM analytics.fact_events)"
        "  - first_week + 1)) AS week_number"
        " GROUP BY cohort, week_number)"},
-      // The latest run of each check (the run of its newest row), summed over its tables.
+      // The latest run of each check (the run of its newest row), summed over its tables. ALL: on
+      // current servers ANY INNER JOIN also keeps one row per key of the left side.
       {"5c65420c-f908-58bc-ad7f-9eb86866ce6b",
        "SELECT check, toString(worst) AS status, n AS results, n_fail AS failed, n_warn AS warned,"
        " table_list AS tables, toUInt32(newest)*1000 AS checked_at, run_id, worst_details AS details FROM ("
        " SELECT check, run_id, max(status) AS worst, count() AS n, countIf(status = 'fail') AS n_fail,"
        " countIf(status = 'warn') AS n_warn, arrayStringConcat(arraySort(groupUniqArray(table)), ', ') AS table_list,"
        " max(checked_at) AS newest, argMax(details, status) AS worst_details"
-       " FROM analytics.quality_results ANY INNER JOIN (SELECT check, argMax(run_id, checked_at) AS run_id"
+       " FROM analytics.quality_results ALL INNER JOIN (SELECT check, argMax(run_id, checked_at) AS run_id"
        " FROM analytics.quality_results GROUP BY check) AS latest USING (check, run_id) GROUP BY check, run_id)"},
       {"2b772445-65a2-5761-a34b-6dbf4e80f4a6",
        "SELECT toUInt32(checked_at)*1000 AS checked_at, check, max(toInt8(status)) AS worst_status "
