@@ -22,6 +22,8 @@ TEST(ConfigTest, DefaultsMatchTheLocalPlatform) {
   EXPECT_EQ(c.clickhouse.password, "clickhouse");
   EXPECT_EQ(c.pipeline.batch_size, 1000);
   EXPECT_EQ(c.pipeline.fact_ttl_days, 365);
+  EXPECT_EQ(c.clickhouse.user, "clickflow");
+  EXPECT_EQ(c.stack.clickhouse_engine, "chdb");
 }
 
 TEST(ConfigTest, ReadsValuesAndResolvesPathsAgainstTheFile) {
@@ -92,6 +94,19 @@ TEST(ConfigTest, SemanticChecksNameTheKey) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), path + ": clickhouse.url: expected an http:// or https:// URL, got 'ftp://x'");
+  }
+}
+
+TEST(ConfigTest, ClickHouseEngineIsChdbOrDebian) {
+  const std::string path = ::testing::TempDir() + "/engine.yaml";
+  std::ofstream(path) << "stack: {clickhouse_engine: debian}\n";
+  EXPECT_EQ(LoadConfig(path).stack.clickhouse_engine, "debian");
+  std::ofstream(path) << "stack: {clickhouse_engine: 26.9}\n";
+  try {
+    LoadConfig(path);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": stack.clickhouse_engine: expected chdb or debian, got '26.9'");
   }
 }
 
