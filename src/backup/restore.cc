@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "backup/support.h"
 #include "clickhouse/client.h"
 #include "clickhouse/migrations.h"
+#include "clickhouse/server_version.h"
 #include "clickhouse/stream.h"
 #include "common/error.h"
 #include "common/process.h"
@@ -74,6 +77,19 @@ class TemporaryStack {
   bool up_ = false;
 };
 
+// 18.16 loads parts superseded by a TRUNCATE again when it restarts within old_parts_lifetime
+// (10 s, clickhouse/templates/config.xml): the schema_migrations rows the migrations wrote
+// before the backup's replaced them would come back beside them. So the restore ends once the
+// server has removed those parts. 26.9 does not bring them back (docs/clickhouse.md).
+void WaitForTruncatedPartsRemoval(ClickHouseClient& client, const std::string& db) {
+  if (QueryServerVersion(client).AtLeast(26, 9)) return;
+  const std::string outdated = "SELECT count() FROM system.parts WHERE database = " + Quote(db) + " AND NOT active";
+  for (int i = 0; i < 600 && client.QueryInt(outdated) > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (client.QueryInt(outdated) > 0) throw Error("ClickHouse did not remove the parts the restore replaced in 60 s");
+}
+
 void RestoreClickHouse(const Config& config, const fs::path& from, const Manifest& m, int64_t& total_rows) {
   ClickHouseClient client(config.clickhouse);
   const MigrateResult migrated =
@@ -100,6 +116,7 @@ void RestoreClickHouse(const Config& config, const fs::path& from, const Manifes
     total_rows += rows;
     std::cout << fmt::format("  clickhouse {:<24} {:>10} rows {:>6.1f} s\n", t.name, rows, Since(t0)) << std::flush;
   }
+  WaitForTruncatedPartsRemoval(client, db);
 }
 
 void RestorePostgres(const Config& config, const fs::path& from, const Manifest& m) {
