@@ -82,7 +82,7 @@ class TemporaryStack {
 // before the backup's replaced them would come back beside them. So the restore ends once the
 // server has removed those parts. 26.9 does not bring them back (docs/clickhouse.md).
 void WaitForTruncatedPartsRemoval(ClickHouseClient& client, const std::string& db) {
-  if (QueryServerVersion(client).AtLeast(26, 9)) return;
+  if (!QueryServerVersion(client).RestoresReplacedPartsAfterRestart()) return;
   const std::string outdated = "SELECT count() FROM system.parts WHERE database = " + Quote(db) + " AND NOT active";
   for (int i = 0; i < 600 && client.QueryInt(outdated) > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -34,6 +34,9 @@ struct ServerVersion {
   // non_replicated_deduplication_window (21.5) and the INSERT setting insert_deduplication_token
   // (22.2), which names what an INSERT holds, so a retry of rows that already landed is dropped.
   bool SupportsInsertDeduplication() const { return AtLeast(22, 2); }
+  // Parts a TRUNCATE or DROP PARTITION replaced come back if the server restarts within
+  // old_parts_lifetime: seen on 18.16; 26.9 checked not to (TRUNCATE, kill -9, 0 rows).
+  bool RestoresReplacedPartsAfterRestart() const { return !AtLeast(26, 9); }
 
   std::string ToString() const;
 };

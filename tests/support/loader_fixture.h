@@ -56,7 +56,7 @@ class LoaderFixture : public ::testing::Test {
   // not bring them back (checked: TRUNCATE, kill -9, 0 rows), and keeps some outdated parts
   // long after ("Waiting for covered parts to be removed first"): nothing to wait for there.
   void WaitForOutdatedPartsRemoval() {
-    if (QueryServerVersion(client_).AtLeast(26, 9)) return;
+    if (!QueryServerVersion(client_).RestoresReplacedPartsAfterRestart()) return;
     const std::string sql = "SELECT count() FROM system.parts WHERE database = " + Quote(db_) + " AND NOT active";
     for (int i = 0; i < 600 && client_.QueryInt(sql) > 0; ++i) std::this_thread::sleep_for(100ms);
     ASSERT_EQ(client_.QueryInt(sql), 0) << "outdated parts were not removed";
